@@ -1,0 +1,205 @@
+"""The inventory: what uses pod identity, as plain values.
+
+Every source (manifest files now, a live cluster and AKS later) produces these
+same objects, so matching and planning never know where a fact came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+WORKLOAD_KINDS = (
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+)
+
+IDENTITY_TYPES = {0: "UserAssignedMSI", 1: "ServicePrincipal", 2: "ServicePrincipalCertificate"}
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """Where a fact was read: a file and 1-based line, or a live object's reference."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+@dataclass
+class Identity:
+    name: str
+    namespace: str
+    type: int | None
+    client_id: str | None
+    resource_id: str | None
+    tenant_id: str | None
+    source: Source
+    namespaced: bool = False
+    aks_managed: bool = False
+    legacy_fields: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+    @property
+    def type_name(self) -> str:
+        return IDENTITY_TYPES.get(self.type, "Unknown") if self.type is not None else "Unknown"
+
+
+@dataclass
+class Binding:
+    name: str
+    namespace: str
+    identity: str
+    selector: str
+    source: Source
+    weight: int = 0
+    aks_managed: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+
+@dataclass
+class PodIdentityException:
+    name: str
+    namespace: str
+    pod_labels: dict[str, str]
+    source: Source
+
+
+@dataclass
+class Container:
+    name: str
+    env: dict[str, str | None]
+    init: bool = False
+
+
+@dataclass
+class Workload:
+    """A pod-bearing object, reduced to what the migration needs from its pod template."""
+
+    kind: str
+    api_version: str
+    name: str
+    namespace: str
+    source: Source
+    pod_labels: dict[str, Any] = field(default_factory=dict)
+    pod_annotations: dict[str, Any] = field(default_factory=dict)
+    object_labels: dict[str, Any] = field(default_factory=dict)
+    selector_labels: dict[str, Any] = field(default_factory=dict)
+    service_account: str | None = None
+    host_network: bool = False
+    windows: bool = False
+    containers: list[Container] = field(default_factory=list)
+    secret_provider_classes: list[str] = field(default_factory=list)
+    flexvolume_pod_identity: bool = False
+    partial: bool = False
+    label_line: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.namespace, self.kind, self.name)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.kind}/{self.name}"
+
+    @property
+    def binding_label(self) -> Any:
+        return self.pod_labels.get("aadpodidbinding")
+
+    @property
+    def label_source(self) -> Source:
+        return Source(self.source.path, self.label_line or self.source.line)
+
+
+@dataclass
+class ServiceAccount:
+    name: str
+    namespace: str
+    annotations: dict[str, Any]
+    source: Source
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+
+@dataclass
+class SecretProviderClass:
+    name: str
+    namespace: str
+    use_pod_identity: bool
+    client_id: str | None
+    keyvault_name: str | None
+    tenant_id: str | None
+    source: Source
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+
+@dataclass
+class Namespace:
+    name: str
+    pod_security_enforce: str | None
+    source: Source
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: str
+    message: str
+    source: str | None = None
+    object: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "source": self.source,
+            "object": self.object,
+        }
+
+
+@dataclass
+class Inventory:
+    identities: list[Identity] = field(default_factory=list)
+    bindings: list[Binding] = field(default_factory=list)
+    exceptions: list[PodIdentityException] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+    service_accounts: list[ServiceAccount] = field(default_factory=list)
+    secret_provider_classes: list[SecretProviderClass] = field(default_factory=list)
+    namespaces: list[Namespace] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def extend(self, other: Inventory) -> None:
+        for name in (
+            "identities",
+            "bindings",
+            "exceptions",
+            "workloads",
+            "service_accounts",
+            "secret_provider_classes",
+            "namespaces",
+            "findings",
+        ):
+            getattr(self, name).extend(getattr(other, name))
+        for key, value in other.stats.items():
+            self.stats[key] = self.stats.get(key, 0) + value

@@ -1,0 +1,205 @@
+"""Turn one manifest file's bytes into located documents, cheaply.
+
+Most files in a real repository never mention pod identity, so a file is
+first checked on its raw bytes; only then is it decoded, split into documents
+on ``---`` lines, and only the documents that matter are parsed (libyaml's
+composer, which keeps line marks).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from migrator.core import findings as F
+from migrator.core.document import Document
+from migrator.core.model import Finding, Source
+
+try:  # libyaml is bundled in PyYAML's wheels; fall back to pure Python without it
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+# Bytes that mark a file as relevant to the migration.
+POD_IDENTITY_NEEDLES = (
+    b"aadpodid",
+    b"AzureIdentity",
+    b"AzurePodIdentityException",
+    b"usePodIdentity",
+    b"usepodidentity",
+)
+# Objects the plan needs besides pod-identity ones: existing ServiceAccounts and
+# namespaces' Pod Security level.
+CONTEXT_NEEDLES = (b"ServiceAccount", b"pod-security.kubernetes.io/enforce")
+
+_POD_IDENTITY_TEXT = tuple(n.decode() for n in POD_IDENTITY_NEEDLES)
+_CONTEXT_KIND = re.compile(r"""(?m)^[ \t-]*["']?kind["']?[ \t]*:[ \t]*["']?(ServiceAccount|Namespace)\b""")
+_DOC_START = re.compile(r"(?m)^---(?=[ \t\r\n]|$)")
+# A Go/Helm action outside a quoted scalar, or a Terraform directive line.
+_GO_TEMPLATE = re.compile(r"(?m)^[ \t]*\{\{|[:\-][ \t]+\{\{|\{\{-|-\}\}")
+_TF_DIRECTIVE = re.compile(r"(?m)^[ \t]*%\{")
+_MENTION = re.compile(r"aadpodidbinding|AzureIdentityBinding|AzureIdentity|AzurePodIdentityException|usePodIdentity|usepodidentity", re.I)
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """Safe constructor that keeps timestamps as text and tolerates unknown tags."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+
+
+def _construct_unknown(loader: _Constructor, node: yaml.Node):
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)
+
+
+_Constructor.add_constructor(None, _construct_unknown)
+
+
+@dataclass
+class FileResult:
+    documents: list[Document] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    relevant: bool = False
+    template: bool = False
+
+
+def mentions_pod_identity(data: bytes) -> bool:
+    return any(n in data for n in POD_IDENTITY_NEEDLES)
+
+
+def needs_reading(data: bytes) -> bool:
+    return mentions_pod_identity(data) or any(n in data for n in CONTEXT_NEEDLES)
+
+
+def read_bytes(path: str, real: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[bytes | None, Finding | None]:
+    try:
+        with open(real, "rb") as handle:
+            data = handle.read(max_size + 1)
+    except OSError as exc:
+        return None, F.make("invalid-yaml", f"Cannot read the file: {exc.strerror}", Source(path, 1),
+                            fix="Check the file's permissions.")
+    if len(data) > max_size:
+        return None, F.make("file-too-large", f"The file is over {max_size} bytes", Source(path, 1))
+    return data, None
+
+
+def parse_file(path: str, data: bytes, *, template_name: bool = False, force: bool = False) -> FileResult:
+    """Documents of interest in ``data`` (already known to be relevant unless ``force``)."""
+    result = FileResult()
+    if not data.strip():
+        result.findings.append(F.make("empty-file", "The file is empty", Source(path, 1)))
+        return result
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        result.findings.append(F.make("not-utf8", f"Byte 0x{data[exc.start]:02x} is not UTF-8", Source(path, line)))
+        return result
+    result.relevant = any(n in text for n in _POD_IDENTITY_TEXT)
+    if _GO_TEMPLATE.search(text) or _TF_DIRECTIVE.search(text):
+        result.template = True
+        if result.relevant:
+            result.findings.append(_template_finding(path, text))
+        return result
+    for start_line, chunk in split_documents(text):
+        if not force and not _chunk_matters(chunk):
+            continue
+        _parse_chunk(path, chunk, start_line, result, template_name)
+    return result
+
+
+def split_documents(text: str) -> list[tuple[int, str]]:
+    """Chunks of ``text`` that each hold at most one document, with their 1-based first line."""
+    starts = [m.start() for m in _DOC_START.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    chunks = []
+    line = 1
+    for i, begin in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        chunk = text[begin:end]
+        chunks.append((line, chunk))
+        line += chunk.count("\n")
+    return chunks
+
+
+def _chunk_matters(chunk: str) -> bool:
+    return any(n in chunk for n in _POD_IDENTITY_TEXT) or bool(_CONTEXT_KIND.search(chunk))
+
+
+def _parse_chunk(path: str, chunk: str, start_line: int, result: FileResult, template_name: bool) -> None:
+    try:
+        nodes = list(yaml.compose_all(chunk, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = start_line + (mark.line if mark else 0)
+        if template_name:
+            result.template = True
+            if result.relevant:
+                result.findings.append(_template_finding(path, chunk, start_line))
+            return
+        result.findings.append(
+            F.make("invalid-yaml", f"{exc.problem or 'syntax error'} (column {mark.column + 1 if mark else 1})",
+                   Source(path, line))
+        )
+        return
+    except yaml.YAMLError as exc:
+        result.findings.append(F.make("invalid-yaml", str(exc), Source(path, start_line)))
+        return
+    for node in nodes:
+        if node is None:
+            continue
+        try:
+            data = _Constructor().construct_document(node)
+        except (yaml.YAMLError, TypeError, RecursionError) as exc:
+            line = start_line + node.start_mark.line
+            result.findings.append(F.make("invalid-yaml", f"Cannot build the document: {exc}".split("\n")[0],
+                                          Source(path, line)))
+            continue
+        lines: dict[tuple, int] = {}
+        _collect_lines(node, (), lines, start_line)
+        result.documents.append(
+            Document(path=path, line=start_line + node.start_mark.line, data=data, lines=lines,
+                     index=len(result.documents))
+        )
+
+
+def _collect_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int], base: int, depth: int = 0) -> None:
+    if depth > 64:
+        return
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                child = path + (key_node.value,)
+                lines[child] = base + key_node.start_mark.line
+                _collect_lines(value_node, child, lines, base, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            child = path + (i,)
+            lines[child] = base + item.start_mark.line
+            _collect_lines(item, child, lines, base, depth + 1)
+
+
+def _template_finding(path: str, text: str, base: int = 1) -> Finding:
+    mentions: list[str] = []
+    first = None
+    for offset, line in enumerate(text.splitlines()):
+        match = _MENTION.search(line)
+        if match:
+            number = base + offset
+            first = first or number
+            mentions.append(f"{number} ({match.group(0)})")
+    shown = ", ".join(mentions[:8]) + (f" and {len(mentions) - 8} more" if len(mentions) > 8 else "")
+    return F.make(
+        "template-not-yaml",
+        f"Template file, not YAML; pod identity is mentioned at line {shown}",
+        Source(path, first or base),
+    )
