@@ -23,43 +23,174 @@ class Spec:
 
 CATALOG: dict[str, Spec] = {
     # reading sources
-    "invalid-yaml": Spec(ERROR, "The file is not valid YAML", "Fix the syntax at the line shown (`yamllint FILE` helps); the rest of the tree was still read."),
+    "invalid-yaml": Spec(
+        ERROR,
+        "The file is not valid YAML",
+        "Fix the syntax at the line shown (`yamllint FILE` helps); the rest of the tree was still read.",
+    ),
     "not-utf8": Spec(ERROR, "The file is not UTF-8 text", "Re-encode the file as UTF-8 (`iconv -f LATIN1 -t UTF-8`)."),
     "empty-file": Spec(INFO, "The file holds no YAML document", "Nothing to do; remove the file if it is left over."),
-    "file-too-large": Spec(WARNING, "The file is larger than the size limit and was not read", "Split the file, or raise the limit with --max-file-size."),
-    "symlink-outside-root": Spec(INFO, "A symbolic link points outside the scanned tree and was not followed", "Scan the link's target directly with another --manifests if it belongs to the migration."),
-    "template-not-yaml": Spec(WARNING, "A Helm/Go or Terraform template mentions pod identity; templates are not YAML and are not changed", "Change the template by hand: replace the `aadpodidbinding` label with `azure.workload.identity/use: \"true\"` and set `serviceAccountName` (or the values that feed them), or render it first (`helm template`, `kustomize build`) and scan the output."),
-    "unresolved-variable": Spec(ERROR, "A selector, label or id is still a placeholder and cannot be matched", "Render the manifests first (`kustomize build`, `envsubst`, `terraform` templatefile) and scan the output, or give the literal value."),
+    "file-too-large": Spec(
+        WARNING,
+        "The file is larger than the size limit and was not read",
+        "Split the file, or raise the limit with --max-file-size.",
+    ),
+    "symlink-outside-root": Spec(
+        INFO,
+        "A symbolic link points outside the scanned tree and was not followed",
+        "Scan the link's target directly with another --manifests if it belongs to the migration.",
+    ),
+    "template-not-yaml": Spec(
+        WARNING,
+        "A Helm/Go or Terraform template mentions pod identity; templates are not YAML and are not changed",
+        'Change the template by hand: replace the `aadpodidbinding` label with `azure.workload.identity/use: "true"` and set `serviceAccountName` (or the values that feed them), or render it first (`helm template`, `kustomize build`) and scan the output.',
+    ),
+    "unresolved-variable": Spec(
+        ERROR,
+        "A selector, label or id is still a placeholder and cannot be matched",
+        "Render the manifests first (`kustomize build`, `envsubst`, `terraform` templatefile) and scan the output, or give the literal value.",
+    ),
+    # plan options
+    "invalid-issuer": Spec(
+        ERROR,
+        "The OIDC issuer is not an https URL",
+        "Pass the cluster's issuer exactly as `az aks show -g RG -n NAME --query oidcIssuerProfile.issuerUrl -o tsv` prints it.",
+    ),
+    "issuer-without-trailing-slash": Spec(
+        WARNING,
+        "The OIDC issuer has no trailing '/', but AKS issuers end with one and Entra compares byte for byte",
+        "Copy the issuer exactly from `az aks show -g RG -n NAME --query oidcIssuerProfile.issuerUrl -o tsv`.",
+    ),
     # identities
-    "service-principal-identity": Spec(WARNING, "The AzureIdentity is a service principal (type 1 or 2), not a managed identity", "Create the federated credential on the app registration (`az ad app federated-credential create`, see `wimigrate export`), then delete the client secret or certificate once verified."),
-    "invalid-identity-type": Spec(ERROR, "The AzureIdentity type is not 0, 1 or 2", "Set spec.type to 0 (user-assigned managed identity), 1 (service principal) or 2 (service principal certificate)."),
-    "identity-not-found": Spec(ERROR, "A binding names an AzureIdentity that is not in the scanned sources", "Add the manifest that declares the AzureIdentity (another --manifests), or scan the live cluster."),
-    "identity-missing-ids": Spec(ERROR, "The AzureIdentity lacks its client id or resource id", "Set spec.clientID and spec.resourceID (type 0) so the plan can annotate the ServiceAccount and federate the identity."),
-    "multiple-identities-for-selector": Spec(ERROR, "Several identities are bound to one selector, but a ServiceAccount carries one client-id", "Pick the identity the ServiceAccount gets with --identity-for NAMESPACE/SELECTOR=IDENTITY; the others get federated credentials too and must be named by client id in the application."),
-    "fic-limit-exceeded": Spec(ERROR, "More than 20 federated credentials would be needed on one identity", "Share ServiceAccounts between workloads of the identity (--sa-name-pattern '{identity}'), or split the workloads across several identities."),
+    "service-principal-identity": Spec(
+        WARNING,
+        "The AzureIdentity is a service principal (type 1 or 2), not a managed identity",
+        "Create the federated credential on the app registration (`az ad app federated-credential create`, see `wimigrate export`), then delete the client secret or certificate once verified.",
+    ),
+    "invalid-identity-type": Spec(
+        ERROR,
+        "The AzureIdentity type is not 0, 1 or 2",
+        "Set spec.type to 0 (user-assigned managed identity), 1 (service principal) or 2 (service principal certificate).",
+    ),
+    "identity-not-found": Spec(
+        ERROR,
+        "A binding names an AzureIdentity that is not in the scanned sources",
+        "Add the manifest that declares the AzureIdentity (another --manifests), or scan the live cluster.",
+    ),
+    "identity-missing-ids": Spec(
+        ERROR,
+        "The AzureIdentity lacks its client id or resource id",
+        "Set spec.clientID and spec.resourceID (type 0) so the plan can annotate the ServiceAccount and federate the identity.",
+    ),
+    "multiple-identities-for-selector": Spec(
+        ERROR,
+        "Several identities are bound to one selector, but a ServiceAccount carries one client-id",
+        "Pick the identity the ServiceAccount gets with --identity-for NAMESPACE/SELECTOR=IDENTITY; the others get federated credentials too and must be named by client id in the application.",
+    ),
+    "fic-limit-exceeded": Spec(
+        ERROR,
+        "More than 20 federated credentials would be needed on one identity",
+        "Share ServiceAccounts between workloads of the identity (--sa-name-pattern '{identity}'), or split the workloads across several identities.",
+    ),
     # bindings and matching
-    "cross-namespace-binding": Spec(WARNING, "A workload matches a binding in another namespace", "This works only while MIC runs without --forceNamespaced; the plan federates the workload's own namespace, which is what workload identity needs."),
-    "unmatched-selector": Spec(WARNING, "The workload's aadpodidbinding label matches no AzureIdentityBinding", "Nothing to migrate for it; remove the label, or add the binding manifest to the scan."),
-    "unused-binding": Spec(INFO, "No workload in the scanned sources uses this binding", "If nothing in the cluster uses it either, delete it during cleanup."),
-    "invalid-label-value": Spec(ERROR, "A label value is not a valid Kubernetes label value", "Label values are at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, and must be strings (quote \"true\")."),
-    "label-not-on-pods": Spec(WARNING, "aadpodidbinding is on the workload's own metadata but not on its pod template, so it never reached the pods", "Nothing to migrate unless the workload really needs the identity; then label the pod template with `azure.workload.identity/use: \"true\"`."),
-    "label-in-custom-resource": Spec(WARNING, "aadpodidbinding is set inside another resource's fields (an operator's custom resource or Helm values)", "Change it where it is set: replace the label with `azure.workload.identity/use: \"true\"` in the same field and set the pod's ServiceAccount there; the operator or chart then creates migrated pods."),
-    "selector-label-retained": Spec(WARNING, "aadpodidbinding is part of spec.selector.matchLabels, which is immutable", "Keep the label on the pod template forever, or recreate the workload with a new selector in a separate change."),
-    "already-migrated": Spec(INFO, "The workload already carries azure.workload.identity/use", "Nothing to add; the plan still checks its ServiceAccount and federated credential."),
-    "partial-workload": Spec(INFO, "The workload is a kustomize patch, not a whole object", "It is planned with what the patch holds; the base it patches must be scanned too for a complete picture."),
+    "cross-namespace-binding": Spec(
+        WARNING,
+        "A workload matches a binding in another namespace",
+        "This works only while MIC runs without --forceNamespaced; the plan federates the workload's own namespace, which is what workload identity needs.",
+    ),
+    "unmatched-selector": Spec(
+        WARNING,
+        "The workload's aadpodidbinding label matches no AzureIdentityBinding",
+        "Nothing to migrate for it; remove the label, or add the binding manifest to the scan.",
+    ),
+    "unused-binding": Spec(
+        INFO,
+        "No workload in the scanned sources uses this binding",
+        "If nothing in the cluster uses it either, delete it during cleanup.",
+    ),
+    "invalid-label-value": Spec(
+        ERROR,
+        "A label value is not a valid Kubernetes label value",
+        "Label values are at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, and must be strings (quote \"true\").",
+    ),
+    "label-not-on-pods": Spec(
+        WARNING,
+        "aadpodidbinding is on the workload's own metadata but not on its pod template, so it never reached the pods",
+        'Nothing to migrate unless the workload really needs the identity; then label the pod template with `azure.workload.identity/use: "true"`.',
+    ),
+    "label-in-custom-resource": Spec(
+        WARNING,
+        "aadpodidbinding is set inside another resource's fields (an operator's custom resource or Helm values)",
+        'Change it where it is set: replace the label with `azure.workload.identity/use: "true"` in the same field and set the pod\'s ServiceAccount there; the operator or chart then creates migrated pods.',
+    ),
+    "selector-label-retained": Spec(
+        WARNING,
+        "aadpodidbinding is part of spec.selector.matchLabels, which is immutable",
+        "Keep the label on the pod template forever, or recreate the workload with a new selector in a separate change.",
+    ),
+    "already-migrated": Spec(
+        INFO,
+        "The workload already carries azure.workload.identity/use",
+        "Nothing to add; the plan still checks its ServiceAccount and federated credential.",
+    ),
+    "partial-workload": Spec(
+        INFO,
+        "The workload is a kustomize patch, not a whole object",
+        "It is planned with what the patch holds; the base it patches must be scanned too for a complete picture.",
+    ),
     # service accounts
-    "default-service-account": Spec(INFO, "The workload runs as the `default` ServiceAccount", "The plan creates a dedicated ServiceAccount so that the default one does not carry an identity."),
-    "shared-service-account": Spec(WARNING, "One ServiceAccount is used by workloads bound to different identities", "The plan gives those workloads dedicated ServiceAccounts; review their RBAC bindings."),
-    "service-account-client-id-conflict": Spec(WARNING, "The ServiceAccount already carries another client-id", "The plan uses a dedicated ServiceAccount; remove the stale annotation if it is unused."),
-    "client-id-env-override": Spec(WARNING, "A container already sets AZURE_CLIENT_ID, which the webhook will not overwrite", "Remove the env var, or make sure its value is the identity's client id."),
+    "default-service-account": Spec(
+        INFO,
+        "The workload runs as the `default` ServiceAccount",
+        "The plan creates a dedicated ServiceAccount so that the default one does not carry an identity.",
+    ),
+    "shared-service-account": Spec(
+        WARNING,
+        "One ServiceAccount is used by workloads bound to different identities",
+        "The plan gives those workloads dedicated ServiceAccounts; review their RBAC bindings.",
+    ),
+    "service-account-client-id-conflict": Spec(
+        WARNING,
+        "The ServiceAccount already carries another client-id",
+        "The plan uses a dedicated ServiceAccount; remove the stale annotation if it is unused.",
+    ),
+    "client-id-env-override": Spec(
+        WARNING,
+        "A container already sets AZURE_CLIENT_ID, which the webhook will not overwrite",
+        "Remove the env var, or make sure its value is the identity's client id.",
+    ),
     # proxy sidecar
-    "sidecar-unsupported-windows": Spec(ERROR, "The proxy sidecar runs on Linux only", "Use label mode after upgrading the Azure Identity SDK (see README: SDK minimum versions)."),
-    "sidecar-unsupported-hostnetwork": Spec(ERROR, "The webhook rejects a proxy-sidecar pod that uses hostNetwork", "Use label mode after upgrading the SDK, or drop hostNetwork."),
-    "sidecar-blocked-by-pod-security": Spec(ERROR, "The namespace enforces Pod Security baseline/restricted, which forbids the privileged azwi-proxy-init container", "Use label mode after upgrading the SDK, or relax the namespace's pod-security.kubernetes.io/enforce label during the migration."),
-    "sidecar-job-never-completes": Spec(WARNING, "Before Kubernetes 1.32 the proxy is not a native sidecar, so a Job with it never completes", "Use label mode for Jobs and CronJobs, or upgrade the cluster to 1.32+ (pass --kubernetes-version)."),
+    "sidecar-unsupported-windows": Spec(
+        ERROR,
+        "The proxy sidecar runs on Linux only",
+        "Use label mode after upgrading the Azure Identity SDK (see README: SDK minimum versions).",
+    ),
+    "sidecar-unsupported-hostnetwork": Spec(
+        ERROR,
+        "The webhook rejects a proxy-sidecar pod that uses hostNetwork",
+        "Use label mode after upgrading the SDK, or drop hostNetwork.",
+    ),
+    "sidecar-blocked-by-pod-security": Spec(
+        ERROR,
+        "The namespace enforces Pod Security baseline/restricted, which forbids the privileged azwi-proxy-init container",
+        "Use label mode after upgrading the SDK, or relax the namespace's pod-security.kubernetes.io/enforce label during the migration.",
+    ),
+    "sidecar-job-never-completes": Spec(
+        WARNING,
+        "Before Kubernetes 1.32 the proxy is not a native sidecar, so a Job with it never completes",
+        "Use label mode for Jobs and CronJobs, or upgrade the cluster to 1.32+ (pass --kubernetes-version).",
+    ),
     # key vault
-    "flexvolume-keyvault": Spec(WARNING, "The retired Key Vault FlexVolume authenticates with pod identity", "Move to the Secrets Store CSI driver with a SecretProviderClass (clientID: <client id>); FlexVolume has no workload identity mode."),
-    "secret-provider-class-unowned": Spec(WARNING, "No planned workload mounts this SecretProviderClass, so its identity is unknown", "Scan the workloads that mount it, or set clientID by hand."),
+    "flexvolume-keyvault": Spec(
+        WARNING,
+        "The retired Key Vault FlexVolume authenticates with pod identity",
+        "Move to the Secrets Store CSI driver with a SecretProviderClass (clientID: <client id>); FlexVolume has no workload identity mode.",
+    ),
+    "secret-provider-class-unowned": Spec(
+        WARNING,
+        "No planned workload mounts this SecretProviderClass, so its identity is unknown",
+        "Scan the workloads that mount it, or set clientID by hand.",
+    ),
 }
 
 

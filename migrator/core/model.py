@@ -98,6 +98,7 @@ class Workload:
     pod_labels: dict[str, Any] = field(default_factory=dict)
     pod_annotations: dict[str, Any] = field(default_factory=dict)
     object_labels: dict[str, Any] = field(default_factory=dict)
+    object_annotations: dict[str, Any] = field(default_factory=dict)
     selector_labels: dict[str, Any] = field(default_factory=dict)
     service_account: str | None = None
     host_network: bool = False
@@ -188,6 +189,71 @@ class Inventory:
     namespaces: list[Namespace] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public JSON shape of ``discover``."""
+        return {
+            "identities": [
+                {
+                    "name": i.name,
+                    "namespace": i.namespace,
+                    "type": i.type,
+                    "clientID": i.client_id,
+                    "resourceID": i.resource_id,
+                    "tenantID": i.tenant_id,
+                    "namespaced": i.namespaced,
+                    "aksManaged": i.aks_managed,
+                    "legacyFields": i.legacy_fields,
+                    "source": str(i.source),
+                }
+                for i in self.identities
+            ],
+            "bindings": [
+                {
+                    "name": b.name,
+                    "namespace": b.namespace,
+                    "identity": b.identity,
+                    "selector": b.selector,
+                    "weight": b.weight,
+                    "source": str(b.source),
+                }
+                for b in self.bindings
+            ],
+            "exceptions": [
+                {"name": e.name, "namespace": e.namespace, "podLabels": e.pod_labels, "source": str(e.source)}
+                for e in self.exceptions
+            ],
+            "workloads": [
+                {
+                    "kind": w.kind,
+                    "apiVersion": w.api_version,
+                    "name": w.name,
+                    "namespace": w.namespace,
+                    "selector": w.binding_label,
+                    "serviceAccountName": w.service_account,
+                    "partial": w.partial,
+                    "source": str(w.label_source),
+                }
+                for w in self.workloads
+            ],
+            "serviceAccounts": [
+                {"name": s.name, "namespace": s.namespace, "annotations": s.annotations, "source": str(s.source)}
+                for s in self.service_accounts
+            ],
+            "secretProviderClasses": [
+                {
+                    "name": s.name,
+                    "namespace": s.namespace,
+                    "usePodIdentity": s.use_pod_identity,
+                    "clientID": s.client_id,
+                    "keyvaultName": s.keyvault_name,
+                    "source": str(s.source),
+                }
+                for s in self.secret_provider_classes
+            ],
+            "findings": [f.to_dict() for f in self.findings],
+            "stats": dict(self.stats),
+        }
 
     def extend(self, other: Inventory) -> None:
         for name in (

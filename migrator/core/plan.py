@@ -113,7 +113,9 @@ class Plan:
         if not isinstance(data, dict):
             raise PlanFormatError("the plan must be a mapping at the top level")
         if data.get("kind") != PLAN_KIND:
-            raise PlanFormatError(f"`kind` must be {PLAN_KIND!r}, not {data.get('kind')!r} (write one with `wimigrate plan --out`)")
+            raise PlanFormatError(
+                f"`kind` must be {PLAN_KIND!r}, not {data.get('kind')!r} (write one with `wimigrate plan --out`)"
+            )
         if data.get("apiVersion") != PLAN_API_VERSION:
             raise PlanFormatError(f"`apiVersion` must be {PLAN_API_VERSION!r}, not {data.get('apiVersion')!r}")
         issuer = data.get("issuer")
@@ -127,7 +129,9 @@ class Plan:
             federatedCredentials=_items(data, "federatedCredentials", PlannedCredential),
             workloads=_items(data, "workloads", PlannedWorkload),
             secretProviderClasses=_items(data, "secretProviderClasses", PlannedSecretProviderClass),
-            findings=[Finding(**_known(f, Finding, f"findings[{i}]")) for i, f in enumerate(data.get("findings") or [])],
+            findings=[
+                Finding(**_known(f, Finding, f"findings[{i}]")) for i, f in enumerate(data.get("findings") or [])
+            ],
         )
 
 

@@ -51,14 +51,20 @@ def group_of(api_version: Any) -> str:
     return value.split("/")[0] if "/" in value else ""
 
 
-def recognise(doc: Document, default_namespace: str = "default") -> Inventory:
-    """Everything ``doc`` contributes to the inventory."""
+def recognise(doc: Document, default_namespace: str = "default", namespace_override: str | None = None) -> Inventory:
+    """Everything ``doc`` contributes to the inventory.
+
+    ``namespace_override`` is what a kustomization's ``namespace:`` imposes on
+    the file: it wins over the object's own namespace, as in ``kustomize build``.
+    """
     inventory = Inventory()
-    _recognise_object(doc, doc.data, (), default_namespace, inventory)
+    _recognise_object(doc, doc.data, (), default_namespace, namespace_override, inventory)
     return inventory
 
 
-def _recognise_object(doc: Document, obj: Any, at: tuple, default_ns: str, inv: Inventory) -> None:
+def _recognise_object(
+    doc: Document, obj: Any, at: tuple, default_ns: str, override: str | None, inv: Inventory
+) -> None:
     if not isinstance(obj, dict):
         return
     kind = text(obj.get("kind"))
@@ -66,11 +72,11 @@ def _recognise_object(doc: Document, obj: Any, at: tuple, default_ns: str, inv: 
     group = group_of(obj.get("apiVersion"))
     if kind == "List" or (kind and kind.endswith("List") and isinstance(obj.get("items"), list)):
         for i, item in enumerate(obj.get("items") or []):
-            _recognise_object(doc, item, at + ("items", i), default_ns, inv)
+            _recognise_object(doc, item, at + ("items", i), default_ns, override, inv)
         return
     meta = mapping(obj.get("metadata"))
     name = text(meta.get("name")) or "<unnamed>"
-    namespace = text(meta.get("namespace")) or default_ns
+    namespace = (override if kind != "Namespace" else None) or text(meta.get("namespace")) or default_ns
     src = Source(doc.path, doc.line_of(*at) if at else doc.line)
     if group == POD_IDENTITY_GROUP:
         if kind == "AzureIdentity":
@@ -122,8 +128,14 @@ def _identity(doc: Document, obj: dict, at: tuple, name: str, namespace: str, sr
         id_type = None
     ref = f"{namespace}/AzureIdentity/{name}"
     if id_type not in (0, 1, 2):
-        inv.findings.append(F.make("invalid-identity-type", f"AzureIdentity {namespace}/{name} has type {raw_type!r}",
-                                   doc.source(*at, "spec", "type"), ref))
+        inv.findings.append(
+            F.make(
+                "invalid-identity-type",
+                f"AzureIdentity {namespace}/{name} has type {raw_type!r}",
+                doc.source(*at, "spec", "type"),
+                ref,
+            )
+        )
     annotations = mapping(meta.get("annotations"))
     labels = mapping(meta.get("labels"))
     inv.identities.append(
@@ -191,6 +203,7 @@ def _workload(
         pod_labels=pod_labels,
         pod_annotations=dict(mapping(pod_meta.get("annotations"))),
         object_labels=object_labels,
+        object_annotations=dict(mapping(meta.get("annotations"))),
         selector_labels=selector_labels,
         service_account=text(pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount")),
         host_network=pod_spec.get("hostNetwork") is True,
@@ -244,13 +257,17 @@ def _is_windows(pod_spec: dict) -> bool:
         return True
     if text(mapping(pod_spec.get("os")).get("name")) == "windows":
         return True
-    terms = dig(pod_spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
-                "nodeSelectorTerms")
+    terms = dig(
+        pod_spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"
+    )
     for term in terms if isinstance(terms, list) else []:
         for expr in mapping(term).get("matchExpressions") or []:
             expr = mapping(expr)
-            if expr.get("key") == "kubernetes.io/os" and expr.get("operator") == "In" \
-                    and expr.get("values") == ["windows"]:
+            if (
+                expr.get("key") == "kubernetes.io/os"
+                and expr.get("operator") == "In"
+                and expr.get("values") == ["windows"]
+            ):
                 return True
     return False
 
@@ -272,8 +289,9 @@ def _secret_provider_class(obj: dict, name: str, namespace: str, src: Source, in
     )
 
 
-def _label_elsewhere(doc: Document, obj: dict, at: tuple, kind: str | None, name: str, namespace: str,
-                     inv: Inventory) -> None:
+def _label_elsewhere(
+    doc: Document, obj: dict, at: tuple, kind: str | None, name: str, namespace: str, inv: Inventory
+) -> None:
     """The label set inside another resource's fields (operator CRs, Helm values)."""
     what = f"{kind or 'document'} {namespace}/{name}" if kind else "Helm values or configuration"
     ref = f"{namespace}/{kind}/{name}" if kind else None
@@ -285,8 +303,7 @@ def _label_elsewhere(doc: Document, obj: dict, at: tuple, kind: str | None, name
         if is_placeholder(value):
             shown += " (a placeholder)"
         inv.findings.append(
-            F.make("label-in-custom-resource", f"{what} sets aadpodidbinding at {shown}",
-                   doc.source(*at, *path), ref)
+            F.make("label-in-custom-resource", f"{what} sets aadpodidbinding at {shown}", doc.source(*at, *path), ref)
         )
 
 
@@ -295,9 +312,7 @@ def _find_label(data: Any, path: tuple, depth: int = 0):
         return
     if isinstance(data, dict):
         for key, value in data.items():
-            if key == BINDING_LABEL:
-                yield path + (key,), value
-            elif isinstance(value, str) and f"{BINDING_LABEL}=" in value:
+            if key == BINDING_LABEL or isinstance(value, str) and f"{BINDING_LABEL}=" in value:
                 yield path + (key,), value
             else:
                 yield from _find_label(value, path + (key,), depth + 1)

@@ -42,7 +42,9 @@ _DOC_START = re.compile(r"(?m)^---(?=[ \t\r\n]|$)")
 # A Go/Helm action outside a quoted scalar, or a Terraform directive line.
 _GO_TEMPLATE = re.compile(r"(?m)^[ \t]*\{\{|[:\-][ \t]+\{\{|\{\{-|-\}\}")
 _TF_DIRECTIVE = re.compile(r"(?m)^[ \t]*%\{")
-_MENTION = re.compile(r"aadpodidbinding|AzureIdentityBinding|AzureIdentity|AzurePodIdentityException|usePodIdentity|usepodidentity", re.I)
+_MENTION = re.compile(
+    r"aadpodidbinding|AzureIdentityBinding|AzureIdentity|AzurePodIdentityException|usePodIdentity|usepodidentity", re.I
+)
 
 
 class _Constructor(yaml.constructor.SafeConstructor):
@@ -84,8 +86,12 @@ def read_bytes(path: str, real: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> t
         with open(real, "rb") as handle:
             data = handle.read(max_size + 1)
     except OSError as exc:
-        return None, F.make("invalid-yaml", f"Cannot read the file: {exc.strerror}", Source(path, 1),
-                            fix="Check the file's permissions.")
+        return None, F.make(
+            "invalid-yaml",
+            f"Cannot read the file: {exc.strerror}",
+            Source(path, 1),
+            fix="Check the file's permissions.",
+        )
     if len(data) > max_size:
         return None, F.make("file-too-large", f"The file is over {max_size} bytes", Source(path, 1))
     return data, None
@@ -147,8 +153,11 @@ def _parse_chunk(path: str, chunk: str, start_line: int, result: FileResult, tem
                 result.findings.append(_template_finding(path, chunk, start_line))
             return
         result.findings.append(
-            F.make("invalid-yaml", f"{exc.problem or 'syntax error'} (column {mark.column + 1 if mark else 1})",
-                   Source(path, line))
+            F.make(
+                "invalid-yaml",
+                f"{exc.problem or 'syntax error'} (column {mark.column + 1 if mark else 1})",
+                Source(path, line),
+            )
         )
         return
     except yaml.YAMLError as exc:
@@ -161,14 +170,16 @@ def _parse_chunk(path: str, chunk: str, start_line: int, result: FileResult, tem
             data = _Constructor().construct_document(node)
         except (yaml.YAMLError, TypeError, RecursionError) as exc:
             line = start_line + node.start_mark.line
-            result.findings.append(F.make("invalid-yaml", f"Cannot build the document: {exc}".split("\n")[0],
-                                          Source(path, line)))
+            result.findings.append(
+                F.make("invalid-yaml", f"Cannot build the document: {exc}".split("\n")[0], Source(path, line))
+            )
             continue
         lines: dict[tuple, int] = {}
         _collect_lines(node, (), lines, start_line)
         result.documents.append(
-            Document(path=path, line=start_line + node.start_mark.line, data=data, lines=lines,
-                     index=len(result.documents))
+            Document(
+                path=path, line=start_line + node.start_mark.line, data=data, lines=lines, index=len(result.documents)
+            )
         )
 
 

@@ -1,0 +1,3 @@
+from migrator.cli.main import main
+
+main()

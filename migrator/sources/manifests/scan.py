@@ -1,0 +1,71 @@
+"""Build the inventory from manifest files and directories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+
+from migrator.core import findings as F
+from migrator.core.document import Document
+from migrator.core.model import Inventory, Source
+from migrator.core.recognise import recognise
+from migrator.sources.manifests.kustomize import is_kustomization, namespace_map
+from migrator.sources.manifests.reader import DEFAULT_MAX_FILE_SIZE, needs_reading, parse_file, read_bytes
+from migrator.sources.manifests.walk import SkippedLink, walk
+
+
+class ManifestPathError(ValueError):
+    """A --manifests path that does not exist."""
+
+
+def scan(
+    paths: Iterable[str],
+    *,
+    default_namespace: str = "default",
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    on_file: Callable[[str], None] | None = None,
+) -> Inventory:
+    """Inventory of every manifest below ``paths``; unreadable files become findings."""
+    inventory = Inventory()
+    stats = {"files": 0, "filesRead": 0, "documents": 0, "templates": 0}
+    seen: set[str] = set()
+    documents: list[tuple[str, Document]] = []
+    kustomizations: dict[str, dict] = {}
+    for root in paths:
+        if not os.path.exists(root):
+            raise ManifestPathError(f"{root}: no such file or directory")
+        for found in walk(root):
+            if isinstance(found, SkippedLink):
+                inventory.findings.append(
+                    F.make("symlink-outside-root", f"Link to {found.target} not followed", Source(found.path))
+                )
+                continue
+            if found.real in seen:
+                continue
+            seen.add(found.real)
+            stats["files"] += 1
+            if on_file:
+                on_file(found.path)
+            data, problem = read_bytes(found.path, found.real, max_file_size)
+            if problem:
+                inventory.findings.append(problem)
+                continue
+            assert data is not None
+            kustomization = is_kustomization(found.path)
+            if not kustomization and not needs_reading(data) and data.strip():
+                continue
+            stats["filesRead"] += 1
+            result = parse_file(found.path, data, template_name=found.template_name, force=kustomization)
+            inventory.findings.extend(result.findings)
+            stats["templates"] += result.template
+            if kustomization:
+                if result.documents and isinstance(result.documents[0].data, dict):
+                    kustomizations[os.path.dirname(found.real)] = result.documents[0].data
+                continue
+            documents.extend((found.real, doc) for doc in result.documents)
+    namespaces = namespace_map(kustomizations)
+    for real, doc in documents:
+        stats["documents"] += 1
+        inventory.extend(recognise(doc, default_namespace, namespaces.get(real)))
+    inventory.stats = stats
+    return inventory
