@@ -12,8 +12,9 @@ from migrator.errors import EXIT_FINDINGS
 @manifests_option
 @namespaced_option
 @output_option
-def discover(manifests: tuple[str, ...], default_namespace: str, max_file_size: int, force_namespaced: bool,
-             output: str) -> None:
+def discover(
+    manifests: tuple[str, ...], default_namespace: str, max_file_size: int, force_namespaced: bool, output: str
+) -> None:
     """Inventory pod-identity usage in manifest files and directories.
 
     Finds AzureIdentity, AzureIdentityBinding and AzurePodIdentityException

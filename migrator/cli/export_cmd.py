@@ -7,10 +7,17 @@ import click
 
 @click.command()
 @click.argument("plan_file", metavar="PLAN", type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(("az", "terraform", "bicep", "json")), default="az",
-              show_default=True, help="az: a shell script; terraform/bicep: infrastructure as code; json: data.")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file instead of stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("az", "terraform", "bicep", "json")),
+    default="az",
+    show_default=True,
+    help="az: a shell script; terraform/bicep: infrastructure as code; json: data.",
+)
+@click.option(
+    "--out", "out_path", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of stdout."
+)
 def export(plan_file: str, fmt: str, out_path: str | None) -> None:
     """Export the federated credentials of PLAN (written by `plan --out`)."""
     from migrator.export import render

@@ -13,7 +13,7 @@ from migrator.errors import EXIT_INTERRUPTED, WimigrateError
 
 EPILOG = (
     "Exit codes: 0 success, 1 error findings, 2 usage or input error, 3 operation failed, 130 interrupted. "
-    "Shell completion: eval \"$(_WIMIGRATE_COMPLETE=bash_source wimigrate)\" (zsh_source, fish_source too)."
+    'Shell completion: eval "$(_WIMIGRATE_COMPLETE=bash_source wimigrate)" (zsh_source, fish_source too).'
 )
 
 

@@ -19,33 +19,84 @@ from migrator.errors import EXIT_FINDINGS, InputError
 @click.command()
 @manifests_option
 @namespaced_option
-@click.option("--mode", type=click.Choice(MODES), default="label", show_default=True,
-              help="label: modern Azure Identity SDKs (label only); sidecar: old SDKs through the proxy sidecar.")
-@click.option("--workload-mode", multiple=True, metavar="NS/KIND/NAME=MODE",
-              help="Mode for matching workloads (glob patterns allowed, e.g. 'legacy/*=sidecar'). Repeatable.")
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="label",
+    show_default=True,
+    help="label: modern Azure Identity SDKs (label only); sidecar: old SDKs through the proxy sidecar.",
+)
+@click.option(
+    "--workload-mode",
+    multiple=True,
+    metavar="NS/KIND/NAME=MODE",
+    help="Mode for matching workloads (glob patterns allowed, e.g. 'legacy/*=sidecar'). Repeatable.",
+)
 @click.option("--issuer", metavar="URL", help="The cluster's OIDC issuer URL, exactly as AKS reports it.")
 @click.option("--tenant-id", metavar="GUID", help="Annotate ServiceAccounts with this tenant id.")
-@click.option("--token-expiration", type=click.IntRange(3600, 86400), metavar="SECONDS",
-              help="Annotate ServiceAccounts with a token expiration (3600..86400).")
-@click.option("--proxy-port", type=click.IntRange(1, 65535), default=DEFAULT_PROXY_PORT, show_default=True,
-              help="Port of the proxy sidecar.")
-@click.option("--sa-name-pattern", default="{identity}", show_default=True,
-              help="Name of ServiceAccounts the plan creates; tokens {identity} {workload} {namespace} {selector}.")
-@click.option("--fic-name-pattern", default=None,
-              help="Federated credential names; tokens {cluster} {namespace} {serviceAccount} {identity}. "
-                   "Default: {namespace}-{serviceAccount}, prefixed with {cluster}- when --cluster-name is set.")
+@click.option(
+    "--token-expiration",
+    type=click.IntRange(3600, 86400),
+    metavar="SECONDS",
+    help="Annotate ServiceAccounts with a token expiration (3600..86400).",
+)
+@click.option(
+    "--proxy-port",
+    type=click.IntRange(1, 65535),
+    default=DEFAULT_PROXY_PORT,
+    show_default=True,
+    help="Port of the proxy sidecar.",
+)
+@click.option(
+    "--sa-name-pattern",
+    default="{identity}",
+    show_default=True,
+    help="Name of ServiceAccounts the plan creates; tokens {identity} {workload} {namespace} {selector}.",
+)
+@click.option(
+    "--fic-name-pattern",
+    default=None,
+    help="Federated credential names; tokens {cluster} {namespace} {serviceAccount} {identity}. "
+    "Default: {namespace}-{serviceAccount}, prefixed with {cluster}- when --cluster-name is set.",
+)
 @click.option("--cluster-name", default="", help="Cluster name used in credential names.")
-@click.option("--kubernetes-version", metavar="MAJOR.MINOR",
-              help="The cluster's Kubernetes version (Jobs with the proxy sidecar complete only from 1.32).")
-@click.option("--identity-for", multiple=True, metavar="[NS/]SELECTOR=IDENTITY",
-              help="The identity a ServiceAccount gets when several are bound to one selector. Repeatable.")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True),
-              help="Also write the plan to this file (.json for JSON, else YAML).")
+@click.option(
+    "--kubernetes-version",
+    metavar="MAJOR.MINOR",
+    help="The cluster's Kubernetes version (Jobs with the proxy sidecar complete only from 1.32).",
+)
+@click.option(
+    "--identity-for",
+    multiple=True,
+    metavar="[NS/]SELECTOR=IDENTITY",
+    help="The identity a ServiceAccount gets when several are bound to one selector. Repeatable.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the plan to this file (.json for JSON, else YAML).",
+)
 @output_option
-def plan(manifests: tuple[str, ...], default_namespace: str, max_file_size: int, force_namespaced: bool, mode: str,
-         workload_mode: tuple[str, ...], issuer: str | None, tenant_id: str | None, token_expiration: int | None,
-         proxy_port: int, sa_name_pattern: str, fic_name_pattern: str | None, cluster_name: str,
-         kubernetes_version: str | None, identity_for: tuple[str, ...], out_path: str | None, output: str) -> None:
+def plan(
+    manifests: tuple[str, ...],
+    default_namespace: str,
+    max_file_size: int,
+    force_namespaced: bool,
+    mode: str,
+    workload_mode: tuple[str, ...],
+    issuer: str | None,
+    tenant_id: str | None,
+    token_expiration: int | None,
+    proxy_port: int,
+    sa_name_pattern: str,
+    fic_name_pattern: str | None,
+    cluster_name: str,
+    kubernetes_version: str | None,
+    identity_for: tuple[str, ...],
+    out_path: str | None,
+    output: str,
+) -> None:
     """Plan ServiceAccounts, federated credentials and workload changes.
 
     The plan is a plain file that later steps read (`export`, and the

@@ -45,8 +45,13 @@ def scan_with_progress(paths: Iterable[str], default_namespace: str, max_file_si
         return scan(paths, default_namespace=default_namespace, max_file_size=max_file_size)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console(stderr=True), transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=True,
+    ) as progress:
         task = progress.add_task("Scanning manifests", total=None)
         count = 0
 
@@ -73,8 +78,10 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Any:
 def findings_table(findings: list[Finding]) -> Any:
     from rich.text import Text
 
-    rows = [[Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")), f.code, f.source or f.object or "",
-             f.message] for f in findings]
+    rows = [
+        [Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")), f.code, f.source or f.object or "", f.message]
+        for f in findings
+    ]
     return _table(f"Findings ({len(findings)})", ["severity", "code", "where", "what to do"], rows)
 
 
@@ -87,48 +94,95 @@ def print_inventory(inv: Inventory, findings: list[Finding]) -> None:
     out = console()
     if findings:
         out.print(findings_table(findings))
-    out.print(_table(f"Identities ({len(inv.identities)})", ["namespace", "name", "type", "client id", "source"],
-                     [[i.namespace, i.name, i.type_name, i.client_id, i.source] for i in inv.identities]))
-    out.print(_table(f"Bindings ({len(inv.bindings)})", ["namespace", "name", "identity", "selector", "source"],
-                     [[b.namespace, b.name, b.identity, b.selector, b.source] for b in inv.bindings]))
+    out.print(
+        _table(
+            f"Identities ({len(inv.identities)})",
+            ["namespace", "name", "type", "client id", "source"],
+            [[i.namespace, i.name, i.type_name, i.client_id, i.source] for i in inv.identities],
+        )
+    )
+    out.print(
+        _table(
+            f"Bindings ({len(inv.bindings)})",
+            ["namespace", "name", "identity", "selector", "source"],
+            [[b.namespace, b.name, b.identity, b.selector, b.source] for b in inv.bindings],
+        )
+    )
     workloads = sorted(inv.workloads, key=lambda w: w.key)
-    out.print(_table(f"Workloads ({len(workloads)})",
-                     ["namespace", "kind", "name", "aadpodidbinding", "service account", "source"],
-                     [[w.namespace, w.kind, w.name, w.binding_label, w.service_account or "default", w.label_source]
-                      for w in workloads]))
+    out.print(
+        _table(
+            f"Workloads ({len(workloads)})",
+            ["namespace", "kind", "name", "aadpodidbinding", "service account", "source"],
+            [
+                [w.namespace, w.kind, w.name, w.binding_label, w.service_account or "default", w.label_source]
+                for w in workloads
+            ],
+        )
+    )
     if inv.secret_provider_classes:
-        out.print(_table(f"SecretProviderClasses ({len(inv.secret_provider_classes)})",
-                         ["namespace", "name", "usePodIdentity", "source"],
-                         [[s.namespace, s.name, s.use_pod_identity, s.source] for s in inv.secret_provider_classes]))
+        out.print(
+            _table(
+                f"SecretProviderClasses ({len(inv.secret_provider_classes)})",
+                ["namespace", "name", "usePodIdentity", "source"],
+                [[s.namespace, s.name, s.use_pod_identity, s.source] for s in inv.secret_provider_classes],
+            )
+        )
     if inv.exceptions:
-        out.print(_table(f"Pod identity exceptions ({len(inv.exceptions)})", ["namespace", "name", "pod labels"],
-                         [[e.namespace, e.name, ", ".join(f"{k}={v}" for k, v in e.pod_labels.items())]
-                          for e in inv.exceptions]))
+        out.print(
+            _table(
+                f"Pod identity exceptions ({len(inv.exceptions)})",
+                ["namespace", "name", "pod labels"],
+                [[e.namespace, e.name, ", ".join(f"{k}={v}" for k, v in e.pod_labels.items())] for e in inv.exceptions],
+            )
+        )
     stats = inv.stats
-    out.print(f"Scanned {stats.get('files', 0)} file(s), read {stats.get('filesRead', 0)}, "
-              f"{stats.get('documents', 0)} relevant document(s). {summary_line(findings)}.")
+    out.print(
+        f"Scanned {stats.get('files', 0)} file(s), read {stats.get('filesRead', 0)}, "
+        f"{stats.get('documents', 0)} relevant document(s). {summary_line(findings)}."
+    )
 
 
 def print_plan(plan: Any) -> None:
     out = console()
     if plan.findings:
         out.print(findings_table(plan.findings))
-    out.print(_table(f"ServiceAccounts ({len(plan.serviceAccounts)})",
-                     ["namespace", "name", "action", "client id", "identities"],
-                     [[s.namespace, s.name, "create" if s.create else "annotate", s.clientID, ", ".join(s.identities)]
-                      for s in plan.serviceAccounts]))
-    out.print(_table(f"Federated credentials ({len(plan.federatedCredentials)})",
-                     ["identity", "name", "subject", "issuer"],
-                     [[c.identityName, c.name, c.subject, c.issuer] for c in plan.federatedCredentials]))
-    out.print(_table(f"Workloads ({len(plan.workloads)})",
-                     ["namespace", "kind", "name", "service account", "mode"],
-                     [[w.namespace, w.kind, w.name, _sa_change(w), w.mode] for w in plan.workloads]))
+    out.print(
+        _table(
+            f"ServiceAccounts ({len(plan.serviceAccounts)})",
+            ["namespace", "name", "action", "client id", "identities"],
+            [
+                [s.namespace, s.name, "create" if s.create else "annotate", s.clientID, ", ".join(s.identities)]
+                for s in plan.serviceAccounts
+            ],
+        )
+    )
+    out.print(
+        _table(
+            f"Federated credentials ({len(plan.federatedCredentials)})",
+            ["identity", "name", "subject", "issuer"],
+            [[c.identityName, c.name, c.subject, c.issuer] for c in plan.federatedCredentials],
+        )
+    )
+    out.print(
+        _table(
+            f"Workloads ({len(plan.workloads)})",
+            ["namespace", "kind", "name", "service account", "mode"],
+            [[w.namespace, w.kind, w.name, _sa_change(w), w.mode] for w in plan.workloads],
+        )
+    )
     if plan.secretProviderClasses:
-        out.print(_table(f"SecretProviderClasses ({len(plan.secretProviderClasses)})",
-                         ["namespace", "name", "clientID"],
-                         [[s.namespace, s.name, s.clientID] for s in plan.secretProviderClasses]))
-    note = " Issuer unknown: pass --issuer (see `az aks show ... --query oidcIssuerProfile.issuerUrl`)." \
-        if plan.issuerPlaceholder else ""
+        out.print(
+            _table(
+                f"SecretProviderClasses ({len(plan.secretProviderClasses)})",
+                ["namespace", "name", "clientID"],
+                [[s.namespace, s.name, s.clientID] for s in plan.secretProviderClasses],
+            )
+        )
+    note = (
+        " Issuer unknown: pass --issuer (see `az aks show ... --query oidcIssuerProfile.issuerUrl`)."
+        if plan.issuerPlaceholder
+        else ""
+    )
     out.print(f"{summary_line(plan.findings)}.{note}")
 
 

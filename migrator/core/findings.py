@@ -45,6 +45,11 @@ CATALOG: dict[str, Spec] = {
         "A Helm/Go or Terraform template mentions pod identity; templates are not YAML and are not changed",
         'Change the template by hand: replace the `aadpodidbinding` label with `azure.workload.identity/use: "true"` and set `serviceAccountName` (or the values that feed them), or render it first (`helm template`, `kustomize build`) and scan the output.',
     ),
+    "duplicate-object": Spec(
+        WARNING,
+        "The same object is declared more than once",
+        "Only one declaration can be applied; the last one read is used. Remove the others, or scan one overlay at a time.",
+    ),
     "unresolved-variable": Spec(
         ERROR,
         "A selector, label or id is still a placeholder and cannot be matched",

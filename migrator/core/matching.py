@@ -52,6 +52,7 @@ def check_identities(inventory: Inventory) -> tuple[list[Finding], set[tuple[str
     for ident in inventory.identities:
         ref = f"{ident.namespace}/AzureIdentity/{ident.name}"
         fields = {"clientID": ident.client_id, "resourceID": ident.resource_id}
+        fields["namespace"] = ident.namespace
         placeholders = [k for k, v in fields.items() if is_placeholder(v)]
         if placeholders:
             findings.append(
@@ -107,12 +108,46 @@ def check_identities(inventory: Inventory) -> tuple[list[Finding], set[tuple[str
     return findings, usable
 
 
+def check_duplicates(inventory: Inventory) -> list[Finding]:
+    """Objects declared twice (alternative files, overlays scanned together)."""
+    findings = []
+    groups = (
+        ("AzureIdentity", inventory.identities),
+        ("AzureIdentityBinding", inventory.bindings),
+        ("ServiceAccount", inventory.service_accounts),
+    )
+    for kind, items in groups:
+        seen: dict[tuple[str, str], str] = {}
+        for item in items:
+            key = (item.namespace, item.name)
+            if key in seen and seen[key] != str(item.source):
+                findings.append(
+                    F.make(
+                        "duplicate-object",
+                        f"{kind} {key[0]}/{key[1]} is also declared at {seen[key]}",
+                        item.source,
+                        f"{key[0]}/{kind}/{key[1]}",
+                    )
+                )
+            seen.setdefault(key, str(item.source))
+    workloads: dict[tuple[str, str, str], str] = {}
+    for w in inventory.workloads:
+        if w.key in workloads and not w.partial:
+            findings.append(
+                F.make("duplicate-object", f"{w.ref} is also declared at {workloads[w.key]}", w.source, w.ref)
+            )
+        if not w.partial:
+            workloads.setdefault(w.key, str(w.source))
+    return findings
+
+
 def match(inventory: Inventory, *, force_namespaced: bool = False) -> MatchResult:
     findings, usable = check_identities(inventory)
+    findings.extend(check_duplicates(inventory))
     identities = {i.key: i for i in inventory.identities}
     by_selector: dict[str, list[Binding]] = {}
     for binding in inventory.bindings:
-        if is_placeholder(binding.selector) or is_placeholder(binding.identity):
+        if any(is_placeholder(v) for v in (binding.selector, binding.identity, binding.namespace)):
             findings.append(
                 F.make(
                     "unresolved-variable",

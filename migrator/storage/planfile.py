@@ -40,5 +40,7 @@ def read_plan(path: str) -> Plan:
     try:
         return Plan.from_dict(data)
     except (PlanFormatError, TypeError) as exc:
-        raise InputError(f"{path}: not a wimigrate plan: {exc}",
-                         hint="Write one with `wimigrate plan --manifests DIR --out plan.yaml`.") from exc
+        raise InputError(
+            f"{path}: not a wimigrate plan: {exc}",
+            hint="Write one with `wimigrate plan --manifests DIR --out plan.yaml`.",
+        ) from exc
