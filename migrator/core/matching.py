@@ -51,8 +51,7 @@ def check_identities(inventory: Inventory) -> tuple[list[Finding], set[tuple[str
     usable: set[tuple[str, str]] = set()
     for ident in inventory.identities:
         ref = f"{ident.namespace}/AzureIdentity/{ident.name}"
-        fields = {"clientID": ident.client_id, "resourceID": ident.resource_id}
-        fields["namespace"] = ident.namespace
+        fields = {"clientID": ident.client_id, "resourceID": ident.resource_id, "namespace": ident.namespace}
         placeholders = [k for k, v in fields.items() if is_placeholder(v)]
         if placeholders:
             findings.append(
@@ -177,11 +176,11 @@ def match(inventory: Inventory, *, force_namespaced: bool = False) -> MatchResul
                     )
                 )
             continue
-        if is_placeholder(label):
+        if is_placeholder(label) or is_placeholder(workload.namespace):
             findings.append(
                 F.make(
                     "unresolved-variable",
-                    f"{workload.ref} has aadpodidbinding={label!r}",
+                    f"{workload.ref} has aadpodidbinding={label!r} in namespace {workload.namespace!r}",
                     workload.label_source,
                     workload.ref,
                 )

@@ -46,6 +46,7 @@ class Identity:
     namespaced: bool = False
     aks_managed: bool = False
     legacy_fields: bool = False
+    patch: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -65,6 +66,7 @@ class Binding:
     source: Source
     weight: int = 0
     aks_managed: bool = False
+    patch: bool = False
 
     @property
     def key(self) -> tuple[str, str]:

@@ -51,19 +51,31 @@ def group_of(api_version: Any) -> str:
     return value.split("/")[0] if "/" in value else ""
 
 
-def recognise(doc: Document, default_namespace: str = "default", namespace_override: str | None = None) -> Inventory:
+def recognise(
+    doc: Document,
+    default_namespace: str = "default",
+    namespace_override: str | None = None,
+    *,
+    patch: bool = False,
+    all_workloads: bool = False,
+) -> Inventory:
     """Everything ``doc`` contributes to the inventory.
 
     ``namespace_override`` is what a kustomization's ``namespace:`` imposes on
     the file: it wins over the object's own namespace, as in ``kustomize build``.
     """
     inventory = Inventory()
-    _recognise_object(doc, doc.data, (), default_namespace, namespace_override, inventory)
+    _recognise_object(doc, doc.data, (), default_namespace, namespace_override, inventory, all_workloads)
+    if patch:
+        for item in (*inventory.identities, *inventory.bindings):
+            item.patch = True
+        for workload in inventory.workloads:
+            workload.partial = True
     return inventory
 
 
 def _recognise_object(
-    doc: Document, obj: Any, at: tuple, default_ns: str, override: str | None, inv: Inventory
+    doc: Document, obj: Any, at: tuple, default_ns: str, override: str | None, inv: Inventory, all_workloads: bool
 ) -> None:
     if not isinstance(obj, dict):
         return
@@ -72,7 +84,7 @@ def _recognise_object(
     group = group_of(obj.get("apiVersion"))
     if kind == "List" or (kind and kind.endswith("List") and isinstance(obj.get("items"), list)):
         for i, item in enumerate(obj.get("items") or []):
-            _recognise_object(doc, item, at + ("items", i), default_ns, override, inv)
+            _recognise_object(doc, item, at + ("items", i), default_ns, override, inv, all_workloads)
         return
     meta = mapping(obj.get("metadata"))
     name = text(meta.get("name")) or "<unnamed>"
@@ -90,7 +102,7 @@ def _recognise_object(
             inv.exceptions.append(PodIdentityException(name, namespace, labels, src))
         return
     if kind in TEMPLATE_PATHS and group in WORKLOAD_GROUPS:
-        _workload(doc, obj, at, kind, name, namespace, src, inv)
+        _workload(doc, obj, at, kind, name, namespace, src, inv, all_workloads)
         return
     if kind == "ServiceAccount" and group == "":
         inv.service_accounts.append(ServiceAccount(name, namespace, dict(mapping(meta.get("annotations"))), src))
@@ -174,7 +186,15 @@ def _binding(doc: Document, obj: dict, at: tuple, name: str, namespace: str, src
 
 
 def _workload(
-    doc: Document, obj: dict, at: tuple, kind: str, name: str, namespace: str, src: Source, inv: Inventory
+    doc: Document,
+    obj: dict,
+    at: tuple,
+    kind: str,
+    name: str,
+    namespace: str,
+    src: Source,
+    inv: Inventory,
+    all_workloads: bool = False,
 ) -> None:
     template_path = TEMPLATE_PATHS[kind]
     template = mapping(dig(obj, *template_path)) if template_path else obj
@@ -186,7 +206,7 @@ def _workload(
     uses_pod_identity = BINDING_LABEL in pod_labels or BINDING_LABEL in object_labels
     volumes = pod_spec.get("volumes") if isinstance(pod_spec.get("volumes"), list) else []
     spcs, flex = _volumes(volumes)
-    if not uses_pod_identity and not flex:
+    if not uses_pod_identity and not flex and not all_workloads:
         return  # a workload that has nothing to do with pod identity
     selector = dig(obj, "spec", "selector")
     if kind == "ReplicationController":

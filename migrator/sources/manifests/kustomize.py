@@ -30,6 +30,18 @@ def _entries(data: dict[str, Any]) -> list[str]:
     return entries
 
 
+def patch_files(kustomizations: dict[str, dict[str, Any]]) -> set[str]:
+    """Real paths of the strategic-merge patch files the kustomizations name."""
+    result = set()
+    for directory, data in kustomizations.items():
+        entries = [e for e in data.get("patchesStrategicMerge") or [] if isinstance(e, str)]
+        entries += [
+            p["path"] for p in data.get("patches") or [] if isinstance(p, dict) and isinstance(p.get("path"), str)
+        ]
+        result.update(os.path.realpath(os.path.join(directory, e)) for e in entries)
+    return result
+
+
 def namespace_map(kustomizations: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Real file path -> namespace, from kustomizations keyed by their real directory.
 

@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterable
 from migrator.core import findings as F
 from migrator.core.document import Document
 from migrator.core.model import Inventory, Source
+from migrator.core.patches import merge_patches
 from migrator.core.recognise import recognise
-from migrator.sources.manifests.kustomize import is_kustomization, namespace_map
+from migrator.sources.manifests.kustomize import is_kustomization, namespace_map, patch_files
 from migrator.sources.manifests.reader import DEFAULT_MAX_FILE_SIZE, needs_reading, parse_file, read_bytes
-from migrator.sources.manifests.walk import SkippedLink, walk
+from migrator.sources.manifests.walk import FoundFile, SkippedLink, walk
 
 
 class ManifestPathError(ValueError):
@@ -31,6 +32,7 @@ def scan(
     seen: set[str] = set()
     documents: list[tuple[str, Document]] = []
     kustomizations: dict[str, dict] = {}
+    skipped: list[FoundFile] = []
     for root in paths:
         if not os.path.exists(root):
             raise ManifestPathError(f"{root}: no such file or directory")
@@ -53,6 +55,7 @@ def scan(
             assert data is not None
             kustomization = is_kustomization(found.path)
             if not kustomization and not needs_reading(data) and data.strip():
+                skipped.append(found)
                 continue
             stats["filesRead"] += 1
             result = parse_file(found.path, data, template_name=found.template_name, force=kustomization)
@@ -64,8 +67,39 @@ def scan(
                 continue
             documents.extend((found.real, doc) for doc in result.documents)
     namespaces = namespace_map(kustomizations)
+    patches = patch_files(kustomizations)
     for real, doc in documents:
         stats["documents"] += 1
-        inventory.extend(recognise(doc, default_namespace, namespaces.get(real)))
+        inventory.extend(recognise(doc, default_namespace, namespaces.get(real), patch=real in patches))
+    merge_patches(inventory)
+    _add_patch_bases(inventory, documents, skipped, default_namespace, namespaces, max_file_size)
     inventory.stats = stats
     return inventory
+
+
+def _add_patch_bases(
+    inventory: Inventory,
+    documents: list[tuple[str, Document]],
+    skipped: list[FoundFile],
+    default_namespace: str,
+    namespaces: dict[str, str],
+    max_size: int,
+) -> None:
+    """Find the bases of workload patches, which carry no pod identity themselves.
+
+    A kustomize patch that adds the label holds no ServiceAccount or containers;
+    the base Deployment it patches does, and the plan must not guess them.
+    """
+    wanted = {w.key for w in inventory.workloads if w.partial}
+    if not wanted:
+        return
+    candidates = list(documents)
+    needles = {key[2].encode() for key in wanted}
+    for found in skipped:
+        data, _ = read_bytes(found.path, found.real, max_size)
+        if data and any(n in data for n in needles):
+            candidates.extend((found.real, doc) for doc in parse_file(found.path, data, force=True).documents)
+    for real, doc in candidates:
+        bases = recognise(doc, default_namespace, namespaces.get(real), all_workloads=True).workloads
+        inventory.workloads.extend(w for w in bases if w.key in wanted and not w.partial)
+    merge_patches(inventory)
