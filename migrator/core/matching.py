@@ -28,6 +28,8 @@ class Match:
     selector: str
     bindings: list[Binding] = field(default_factory=list)
     identities: list[Identity] = field(default_factory=list)
+    """Usable identities, the one the ServiceAccount carries first."""
+    primary: Identity | None = None
 
 
 @dataclass
@@ -140,7 +142,40 @@ def check_duplicates(inventory: Inventory) -> list[Finding]:
     return findings
 
 
-def match(inventory: Inventory, *, force_namespaced: bool = False) -> MatchResult:
+def choose_primary(m: Match, identity_for: dict[str, str]) -> Finding | None:
+    """Pick the identity the SA's client-id names; several need the user's choice."""
+    if len(m.identities) <= 1:
+        m.primary = m.identities[0] if m.identities else None
+        return None
+    w = m.workload
+    choice = identity_for.get(f"{w.namespace}/{m.selector}") or identity_for.get(m.selector)
+    names = ", ".join(f"{i.namespace}/{i.name} ({i.client_id})" for i in m.identities)
+    for ident in m.identities:
+        if choice in (ident.name, f"{ident.namespace}/{ident.name}"):
+            m.identities.remove(ident)
+            m.identities.insert(0, ident)
+            m.primary = ident
+            return F.make(
+                "multiple-identities-for-selector",
+                f"{w.ref} (selector {m.selector!r}) gets identities {names}; its ServiceAccount carries "
+                f"{ident.namespace}/{ident.name}",
+                w.label_source,
+                w.ref,
+                severity=F.INFO,
+                fix="Every identity gets a federated credential for the ServiceAccount; the application must ask "
+                "for the others by client id (client_id / managedIdentityClientId in the Azure Identity SDK).",
+            )
+    return F.make(
+        "multiple-identities-for-selector",
+        f"{w.ref} (selector {m.selector!r}) gets identities {names}",
+        w.label_source,
+        w.ref,
+    )
+
+
+def match(
+    inventory: Inventory, *, force_namespaced: bool = False, identity_for: dict[str, str] | None = None
+) -> MatchResult:
     findings, usable = check_identities(inventory)
     findings.extend(check_duplicates(inventory))
     identities = {i.key: i for i in inventory.identities}
@@ -247,6 +282,9 @@ def match(inventory: Inventory, *, force_namespaced: bool = False) -> MatchResul
                     workload.ref,
                 )
             )
+        chosen = choose_primary(result, identity_for or {})
+        if chosen:
+            findings.append(chosen)
         matches.append(result)
 
     for binding in inventory.bindings:
@@ -298,9 +336,12 @@ def workload_findings(workload: Workload) -> list[Finding]:
     return findings
 
 
-def discovery_findings(inventory: Inventory, *, force_namespaced: bool = False) -> list[Finding]:
+def discovery_findings(
+    inventory: Inventory, *, force_namespaced: bool = False, identity_for: dict[str, str] | None = None
+) -> list[Finding]:
     """Everything ``discover`` reports: reading problems, matching and workload findings."""
-    found = list(inventory.findings) + match(inventory, force_namespaced=force_namespaced).findings
+    result = match(inventory, force_namespaced=force_namespaced, identity_for=identity_for)
+    found = list(inventory.findings) + result.findings
     for workload in inventory.workloads:
         found.extend(workload_findings(workload))
     unique = {(f.code, f.message, f.source, f.object): f for f in found}

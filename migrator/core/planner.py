@@ -79,10 +79,12 @@ class _Assignment:
 
 
 def build_plan(inventory: Inventory, options: PlanOptions) -> Plan:
-    findings = discovery_findings(inventory, force_namespaced=options.force_namespaced)
+    findings = discovery_findings(
+        inventory, force_namespaced=options.force_namespaced, identity_for=options.identity_for
+    )
     issuer, placeholder = _issuer(options, findings)
-    result = match(inventory, force_namespaced=options.force_namespaced)
-    assignments = [a for m in result.matches if (a := _choose_primary(m, options, findings))]
+    result = match(inventory, force_namespaced=options.force_namespaced, identity_for=options.identity_for)
+    assignments = [_Assignment(m, m.primary) for m in result.matches if m.primary]
     _assign_service_accounts(assignments, inventory, options, findings)
     service_accounts = _service_accounts(assignments, inventory, options)
     credentials = _credentials(assignments, issuer, options, findings)
@@ -111,34 +113,14 @@ def _issuer(options: PlanOptions, findings: list[Finding]) -> tuple[str, bool]:
     return options.issuer, False
 
 
-def _choose_primary(m: Match, options: PlanOptions, findings: list[Finding]) -> _Assignment | None:
-    if not m.identities:
-        return None
-    if len(m.identities) == 1:
-        return _Assignment(m, m.identities[0])
-    workload = m.workload
-    choice = options.identity_for.get(f"{workload.namespace}/{m.selector}") or options.identity_for.get(m.selector)
-    names = ", ".join(f"{i.namespace}/{i.name}" for i in m.identities)
-    for ident in m.identities:
-        if choice in (ident.name, f"{ident.namespace}/{ident.name}"):
-            m.identities.remove(ident)
-            m.identities.insert(0, ident)
-            return _Assignment(m, ident)
-    findings.append(
-        F.make(
-            "multiple-identities-for-selector",
-            f"{workload.ref} (selector {m.selector!r}) gets identities {names}",
-            workload.label_source,
-            workload.ref,
-        )
-    )
-    return None
-
-
 def _assign_service_accounts(
     assignments: list[_Assignment], inventory: Inventory, options: PlanOptions, findings: list[Finding]
 ) -> None:
-    """Reuse a workload's own SA when that is safe; otherwise give it a dedicated one."""
+    """Reuse a workload's own SA when that is safe; otherwise give it a dedicated one.
+
+    A new SA never joins an existing one, even for the same identity: that
+    would hand the existing SA's Kubernetes RBAC to workloads that had none.
+    """
     declared = {sa.key: sa for sa in inventory.service_accounts}
     by_sa: dict[tuple[str, str], list[_Assignment]] = defaultdict(list)
     for a in assignments:
@@ -202,7 +184,7 @@ def _assign_service_accounts(
         for n in range(2, 1000):
             if _free_for(name, w.namespace, client_id, planned, declared, by_sa):
                 break
-            name = f"{base}-{n}"
+            name = f"{base}-wi" if n == 2 else f"{base}-wi-{n - 1}"
         a.service_account = name
         a.create = (w.namespace, name) not in declared
         planned[(w.namespace, name)] = client_id
