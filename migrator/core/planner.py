@@ -107,9 +107,11 @@ def _issuer(options: PlanOptions, findings: list[Finding]) -> tuple[str, bool]:
     if not options.issuer:
         return ISSUER_PLACEHOLDER, True
     if not options.issuer.startswith("https://"):
-        findings.append(F.make("invalid-issuer", f"The issuer {options.issuer!r} is not an https URL"))
+        findings.append(F.make("invalid-issuer", f"The issuer {options.issuer!r} is not an https URL", "--issuer"))
     elif not options.issuer.endswith("/"):
-        findings.append(F.make("issuer-without-trailing-slash", f"The issuer {options.issuer!r} has no trailing '/'"))
+        findings.append(
+            F.make("issuer-without-trailing-slash", f"The issuer {options.issuer!r} has no trailing '/'", "--issuer")
+        )
     return options.issuer, False
 
 

@@ -152,13 +152,10 @@ def _parse_chunk(path: str, chunk: str, start_line: int, result: FileResult, tem
             if result.relevant:
                 result.findings.append(_template_finding(path, chunk, start_line))
             return
-        result.findings.append(
-            F.make(
-                "invalid-yaml",
-                f"{exc.problem or 'syntax error'} (column {mark.column + 1 if mark else 1})",
-                Source(path, line),
-            )
-        )
+        problem = f"{exc.problem or 'syntax error'} (column {mark.column + 1 if mark else 1})"
+        if exc.context and exc.context_mark and exc.context_mark.line != (mark.line if mark else -1):
+            problem += f", {exc.context} at line {start_line + exc.context_mark.line}"
+        result.findings.append(F.make("invalid-yaml", problem, Source(path, line)))
         return
     except yaml.YAMLError as exc:
         result.findings.append(F.make("invalid-yaml", str(exc), Source(path, start_line)))
