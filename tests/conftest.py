@@ -22,7 +22,7 @@ metadata:
   namespace: {ns}
 spec:
   type: 0
-  resourceID: /subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}
+  resourceID: {resource_id}
   clientID: {client}
 """
 
@@ -64,7 +64,11 @@ def client_id(n: int) -> str:
 
 
 def identity(name: str = "id1", ns: str = "apps", client: str | None = None, n: int = 1) -> str:
-    return IDENTITY.format(name=name, ns=ns, client=client or client_id(n))
+    resource_id = (
+        "/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg/providers/"
+        f"Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    )
+    return IDENTITY.format(name=name, ns=ns, client=client or client_id(n), resource_id=resource_id)
 
 
 def binding(name: str = "id1", ns: str = "apps", selector: str | None = None) -> str:

@@ -99,3 +99,10 @@ def test_every_command_has_help():
     for command in ("discover", "plan", "export"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_readme_lists_every_finding_code():
+    from migrator.core.findings import CATALOG
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert [code for code in CATALOG if f"`{code}`" not in readme] == []

@@ -47,7 +47,7 @@ CASES: dict[str, tuple[dict[str, str | bytes], dict]] = {
             "many.yaml": OK
             + "".join(
                 "---\n"
-                + deployment(name=f"w{i}").replace("    spec:\n", f"    spec:\n      serviceAccountName: sa{i}\n")
+                + deployment(name=f"w{i}", extra=f"serviceAccountName: sa{i}\n")
                 for i in range(21)
             )
         },
