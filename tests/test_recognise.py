@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import binding, client_id, codes, deployment, identity
+from tests.conftest import binding, client_id, codes, deployment, identity  # noqa: F401
 
 LEGACY_IDENTITY = """\
 apiVersion: aadpodidentity.k8s.io/v1
@@ -136,7 +136,9 @@ spec:
     usePodIdentity: "true"
     keyvaultName: vault
 """
-    inv, _ = discover({"misc.yaml": text})
+    unrelated = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: zzz, namespace: elsewhere}\n"
+    app = identity() + "---\n" + binding() + "---\n" + deployment(extra="serviceAccountName: sa1\n")
+    inv, _ = discover({"misc.yaml": text, "app.yaml": app, "other.yaml": unrelated})
     assert inv.exceptions[0].pod_labels == {"app": "mic"}
     assert [(s.name, s.annotations) for s in inv.service_accounts] == [("sa1", {"team": "a"})]
     assert [(n.name, n.pod_security_enforce) for n in inv.namespaces] == [("apps", "restricted")]

@@ -74,6 +74,7 @@ def _issuer_check(plan: Plan, has_apps: bool) -> list[str]:
         "# The issuer must match the cluster's byte for byte (keep its trailing slash).",
         f'if [[ -z "${{{ISSUER_ENV}:-}}" ]]; then',
         f"{_INDENT}echo {shlex.quote(f'error: {ISSUER_ENV} is not set. Set it to the cluster OIDC issuer URL:')} >&2",
+        f"{_INDENT}# shellcheck disable=SC2016  # the hint is printed, not run",
         f"{_INDENT}echo {shlex.quote(hint)} >&2",
         f"{_INDENT}exit 1",
         "fi",

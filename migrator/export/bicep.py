@@ -9,7 +9,9 @@ case-insensitively with ``=~``). The same file is deployed once per group, with
 the ``az deployment group create`` command in each section's header; sections for
 other groups deploy nothing, and ARM drops ``dependsOn`` entries on resources
 whose condition is false. The identities are ``existing`` references by name
-(no scope: an explicit other scope would make their children undeployable here).
+under the same condition (so no deployment engine looks them up in the wrong
+group), with no ``scope``: an explicit other scope would make their children
+undeployable from this file.
 
 App registration credentials live in Microsoft Graph, which ARM cannot write:
 they are listed as ``az ad app federated-credential create`` commands instead.
@@ -56,9 +58,10 @@ def render(plan: Plan) -> str:
             strict=True,
         )
     )
+    in_output_order = [g for _, members in sections for g in members]
     cred_symbols = iter(
         identifiers(
-            [(f"{g.azure_name}_{c.name}", f"{g.key}\x00{c.name}") for g in mi_groups for c in g.credentials],
+            [(f"{g.azure_name}_{c.name}", f"{g.key}\x00{c.name}") for g in in_output_order for c in g.credentials],
             "fic",
         )
     )
@@ -156,7 +159,7 @@ def _identity(plan: Plan, group: IdentityGroup, symbol: str, condition: str, cre
     assert group.ref is not None
     lines = [
         comment_safe(f"// Managed identity {group.ref.name} (AzureIdentity {group.display_name})"),
-        f"resource {symbol} '{IDENTITY_TYPE}' existing = {{",
+        f"resource {symbol} '{IDENTITY_TYPE}' existing = if ({condition}) {{",
         f"  name: {_str(group.ref.name)}",
         "}",
     ]

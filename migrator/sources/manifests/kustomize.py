@@ -8,6 +8,7 @@ would be matched and federated in the wrong namespace.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -30,6 +31,9 @@ def _entries(data: dict[str, Any]) -> list[str]:
     return entries
 
 
+Loader = Callable[[str], "dict[str, Any] | None"]
+
+
 def patch_files(kustomizations: dict[str, dict[str, Any]]) -> set[str]:
     """Real paths of the strategic-merge patch files the kustomizations name."""
     result = set()
@@ -38,35 +42,46 @@ def patch_files(kustomizations: dict[str, dict[str, Any]]) -> set[str]:
         entries += [
             p["path"] for p in data.get("patches") or [] if isinstance(p, dict) and isinstance(p.get("path"), str)
         ]
-        result.update(os.path.realpath(os.path.join(directory, e)) for e in entries)
+        result.update(os.path.normpath(os.path.join(directory, e)) for e in entries)
     return result
 
 
-def namespace_map(kustomizations: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Real file path -> namespace, from kustomizations keyed by their real directory.
+def namespace_map(raw: dict[str, bytes], load: Loader) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Real file path -> namespace, and the kustomizations that were parsed.
 
-    When several overlays put one base file in different namespaces, the file
-    is left out: only a render can tell which copy is meant.
+    ``raw`` maps each kustomization's real directory to its bytes; only those
+    that set a namespace, and those they reach, are parsed (``load``). When
+    several overlays put one base file in different namespaces, the file is
+    left out: only a render can tell which copy is meant.
     """
+    parsed: dict[str, dict[str, Any]] = {}
+
+    def get(directory: str) -> dict[str, Any] | None:
+        if directory not in parsed and directory in raw:
+            parsed[directory] = load(directory) or {}
+        return parsed.get(directory)
+
     result: dict[str, set[str]] = {}
 
     def files_of(directory: str, seen: frozenset[str]) -> list[str]:
-        data = kustomizations.get(directory)
+        data = get(directory)
         if data is None or directory in seen:
             return []
         files = []
         for entry in _entries(data):
-            target = os.path.realpath(os.path.join(directory, entry))
-            if os.path.isdir(target):
+            target = os.path.normpath(os.path.join(directory, entry))
+            if target in raw:
                 files.extend(files_of(target, seen | {directory}))
             else:
                 files.append(target)
         return files
 
-    for directory, data in kustomizations.items():
-        namespace = data.get("namespace")
-        if not isinstance(namespace, str) or not namespace:
+    for directory, data in raw.items():
+        if b"namespace" not in data and b"atches" not in data:
             continue
-        for path in files_of(directory, frozenset()):
-            result.setdefault(path, set()).add(namespace)
-    return {path: next(iter(names)) for path, names in result.items() if len(names) == 1}
+        namespace = (get(directory) or {}).get("namespace")
+        if isinstance(namespace, str) and namespace:
+            for path in files_of(directory, frozenset()):
+                result.setdefault(path, set()).add(namespace)
+    namespaces = {path: next(iter(names)) for path, names in result.items() if len(names) == 1}
+    return namespaces, parsed

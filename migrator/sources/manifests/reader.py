@@ -37,7 +37,8 @@ POD_IDENTITY_NEEDLES = (
 CONTEXT_NEEDLES = (b"ServiceAccount", b"pod-security.kubernetes.io/enforce")
 
 _POD_IDENTITY_TEXT = tuple(n.decode() for n in POD_IDENTITY_NEEDLES)
-_CONTEXT_KIND = re.compile(r"""(?m)^[ \t-]*["']?kind["']?[ \t]*:[ \t]*["']?(ServiceAccount|Namespace)\b""")
+# A top-level (or List item's) kind, not an RBAC subject's "- kind: ServiceAccount".
+_CONTEXT_KIND = re.compile(r"""(?m)^(?:  )?["']?kind["']?[ \t]*:[ \t]*["']?(?:ServiceAccount|Namespace)\b""")
 _DOC_START = re.compile(r"(?m)^---(?=[ \t\r\n]|$)")
 # A Go/Helm action outside a quoted scalar, or a Terraform directive line.
 _GO_TEMPLATE = re.compile(r"(?m)^[ \t]*\{\{|[:\-][ \t]+\{\{|\{\{-|-\}\}")
@@ -71,6 +72,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     relevant: bool = False
     template: bool = False
+    deferred: list[tuple[int, str]] = field(default_factory=list)
+    """ServiceAccount/Namespace chunks, parsed later only if the inventory needs them."""
 
 
 def mentions_pod_identity(data: bytes) -> bool:
@@ -110,15 +113,16 @@ def parse_file(path: str, data: bytes, *, template_name: bool = False, force: bo
         result.findings.append(F.make("not-utf8", f"Byte 0x{data[exc.start]:02x} is not UTF-8", Source(path, line)))
         return result
     result.relevant = any(n in text for n in _POD_IDENTITY_TEXT)
-    if _GO_TEMPLATE.search(text) or _TF_DIRECTIVE.search(text):
+    if ("{{" in text and _GO_TEMPLATE.search(text)) or ("%{" in text and _TF_DIRECTIVE.search(text)):
         result.template = True
         if result.relevant:
             result.findings.append(_template_finding(path, text))
         return result
     for start_line, chunk in split_documents(text):
-        if not force and not _chunk_matters(chunk):
-            continue
-        _parse_chunk(path, chunk, start_line, result, template_name)
+        if force or any(n in chunk for n in _POD_IDENTITY_TEXT):
+            parse_chunk(path, chunk, start_line, result, template_name)
+        elif ("ServiceAccount" in chunk or "Namespace" in chunk) and _CONTEXT_KIND.search(chunk):
+            result.deferred.append((start_line, chunk))
     return result
 
 
@@ -137,11 +141,7 @@ def split_documents(text: str) -> list[tuple[int, str]]:
     return chunks
 
 
-def _chunk_matters(chunk: str) -> bool:
-    return any(n in chunk for n in _POD_IDENTITY_TEXT) or bool(_CONTEXT_KIND.search(chunk))
-
-
-def _parse_chunk(path: str, chunk: str, start_line: int, result: FileResult, template_name: bool) -> None:
+def parse_chunk(path: str, chunk: str, start_line: int, result: FileResult, template_name: bool = False) -> None:
     try:
         nodes = list(yaml.compose_all(chunk, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:

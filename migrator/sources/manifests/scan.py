@@ -11,7 +11,14 @@ from migrator.core.model import Inventory, Source
 from migrator.core.patches import merge_patches
 from migrator.core.recognise import recognise
 from migrator.sources.manifests.kustomize import is_kustomization, namespace_map, patch_files
-from migrator.sources.manifests.reader import DEFAULT_MAX_FILE_SIZE, needs_reading, parse_file, read_bytes
+from migrator.sources.manifests.reader import (
+    DEFAULT_MAX_FILE_SIZE,
+    FileResult,
+    needs_reading,
+    parse_chunk,
+    parse_file,
+    read_bytes,
+)
 from migrator.sources.manifests.walk import FoundFile, SkippedLink, walk
 
 
@@ -31,8 +38,10 @@ def scan(
     stats = {"files": 0, "filesRead": 0, "documents": 0, "templates": 0}
     seen: set[str] = set()
     documents: list[tuple[str, Document]] = []
-    kustomizations: dict[str, dict] = {}
+    kustomizations: dict[str, bytes] = {}
+    kustomization_paths: dict[str, str] = {}
     skipped: list[FoundFile] = []
+    deferred: list[tuple[str, str, int, str]] = []
     for root in paths:
         if not os.path.exists(root):
             raise ManifestPathError(f"{root}: no such file or directory")
@@ -54,25 +63,34 @@ def scan(
                 continue
             assert data is not None
             kustomization = is_kustomization(found.path)
+            if kustomization:
+                kustomizations[os.path.dirname(found.real)] = data
+                kustomization_paths[os.path.dirname(found.real)] = found.path
+                continue
             if not kustomization and not needs_reading(data) and data.strip():
                 skipped.append(found)
                 continue
             stats["filesRead"] += 1
-            result = parse_file(found.path, data, template_name=found.template_name, force=kustomization)
+            result = parse_file(found.path, data, template_name=found.template_name)
             inventory.findings.extend(result.findings)
             stats["templates"] += result.template
-            if kustomization:
-                if result.documents and isinstance(result.documents[0].data, dict):
-                    kustomizations[os.path.dirname(found.real)] = result.documents[0].data
-                continue
             documents.extend((found.real, doc) for doc in result.documents)
-    namespaces = namespace_map(kustomizations)
-    patches = patch_files(kustomizations)
+            deferred.extend((found.real, found.path, line, chunk) for line, chunk in result.deferred)
+
+    def load(directory: str) -> dict | None:
+        result = parse_file(kustomization_paths[directory], kustomizations[directory], force=True)
+        inventory.findings.extend(result.findings)
+        data = result.documents[0].data if result.documents else None
+        return data if isinstance(data, dict) else None
+
+    namespaces, parsed = namespace_map(kustomizations, load)
+    patches = patch_files(parsed)
     for real, doc in documents:
         stats["documents"] += 1
         inventory.extend(recognise(doc, default_namespace, namespaces.get(real), patch=real in patches))
     merge_patches(inventory)
     _add_patch_bases(inventory, documents, skipped, default_namespace, namespaces, max_file_size)
+    stats["documents"] += _add_context(inventory, deferred, default_namespace, namespaces)
     inventory.stats = stats
     return inventory
 
@@ -103,3 +121,31 @@ def _add_patch_bases(
         bases = recognise(doc, default_namespace, namespaces.get(real), all_workloads=True).workloads
         inventory.workloads.extend(w for w in bases if w.key in wanted and not w.partial)
     merge_patches(inventory)
+
+
+def _add_context(
+    inventory: Inventory, deferred: list[tuple[str, str, int, str]], default_namespace: str, namespaces: dict[str, str]
+) -> int:
+    """Parse the ServiceAccount and Namespace documents that can matter to the plan.
+
+    Only those naming something the pod-identity inventory mentions (an SA a
+    workload runs as, a name a new SA may take, a workload's namespace) are
+    parsed: in a large repository most ServiceAccounts have nothing to do with
+    the migration, and parsing them all was most of the cost.
+    """
+    tokens = {w.service_account for w in inventory.workloads if w.service_account}
+    tokens |= {w.name for w in inventory.workloads} | {w.namespace for w in inventory.workloads}
+    tokens |= {i.name for i in inventory.identities} | {b.selector for b in inventory.bindings if b.selector}
+    if not tokens:
+        return 0
+    count = 0
+    for real, path, line, chunk in deferred:
+        if not any(t in chunk for t in tokens):
+            continue
+        result = FileResult()
+        parse_chunk(path, chunk, line, result)
+        inventory.findings.extend(result.findings)
+        for doc in result.documents:
+            count += 1
+            inventory.extend(recognise(doc, default_namespace, namespaces.get(real)))
+    return count
