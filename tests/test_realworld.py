@@ -53,7 +53,7 @@ EXPECTED: dict[str, E] = {
     # --- Azure/aad-pod-identity -------------------------------------------------------------
     # Helm List template (range over values): a template, first mention = `kind: AzureIdentity`.
     "Azure__aad-pod-identity__charts__aad-pod-identity__templates__identities.yaml": E(
-        findings=["template-not-yaml@7"],
+        findings=["template-not-yaml@1"],  # first mention: `.Values.azureIdentities`
     ),
     # Type 2 SP identity; CLIENT_ID is no GUID. The Secret (doc 1) is never read; line 10 = apiVersion.
     "Azure__aad-pod-identity__deploy__demo__aadpodidentity-sp-cert.yaml": E(
@@ -139,12 +139,9 @@ EXPECTED: dict[str, E] = {
     ),
     # --- XenitAB/terraform-modules ------------------------------------------------------------
     # Terraform templatefile (`%{ for }`) of aad-pod-identity chart values declaring identities
-    # and bindings (`azureIdentities:` at line 15). The tool reports NOTHING: its byte prefilter
-    # and relevance check look for `AzureIdentity` case-sensitively, and its mention regex
-    # (`AzureIdentity`, re.I) does not match `azureIdentities` either (it would point at line 1).
+    # and bindings (`azureIdentities:` at line 15).
     "XenitAB__terraform-modules__modules__kubernetes__aad-pod-identity__templates__values.yaml.tpl": E(
         findings=["template-not-yaml@15"],
-        xfail="`azureIdentities:` (aad-pod-identity chart values) in a %{} template is silently skipped: the byte prefilter and relevance check are case-sensitive, and the mention regex does not match `azureIdentities`",
     ),
     "XenitAB__terraform-modules__modules__kubernetes__cert-manager__charts__cert-manager-extras__templates__cluster-issuer.yaml": E(
         findings=["template-not-yaml@3"],
@@ -418,7 +415,7 @@ def test_finding_lines_point_at_what_they_report() -> None:
         (
             "Azure__aad-pod-identity__charts__aad-pod-identity__templates__identities.yaml",
             "template-not-yaml",
-        ): "kind: AzureIdentity",
+        ): "{{- if not (empty .Values.azureIdentities) -}}",
         ("kedacore__charts__keda__templates__manager__deployment.yaml", "template-not-yaml"): "aadpodidbinding: {{",
         (
             "XenitAB__terraform-modules__modules__kubernetes__trivy__templates__trivy-operator-values.yaml.tpl",

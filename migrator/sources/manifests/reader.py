@@ -31,6 +31,7 @@ POD_IDENTITY_NEEDLES = (
     b"AzurePodIdentityException",
     b"usePodIdentity",
     b"usepodidentity",
+    b"azureIdentit",  # Helm values of the aad-pod-identity chart: azureIdentities
 )
 # Objects the plan needs besides pod-identity ones: existing ServiceAccounts and
 # namespaces' Pod Security level.
@@ -44,7 +45,8 @@ _DOC_START = re.compile(r"(?m)^---(?=[ \t\r\n]|$)")
 _GO_TEMPLATE = re.compile(r"(?m)^[ \t]*\{\{|[:\-][ \t]+\{\{|\{\{-|-\}\}")
 _TF_DIRECTIVE = re.compile(r"(?m)^[ \t]*%\{")
 _MENTION = re.compile(
-    r"aadpodidbinding|AzureIdentityBinding|AzureIdentity|AzurePodIdentityException|usePodIdentity|usepodidentity", re.I
+    r"aadpodidbinding|AzureIdentityBinding|AzureIdentities|AzureIdentity|AzurePodIdentityException|usePodIdentity",
+    re.I,
 )
 
 

@@ -133,13 +133,15 @@ def _add_context(
     parsed: in a large repository most ServiceAccounts have nothing to do with
     the migration, and parsing them all was most of the cost.
     """
-    tokens = {w.service_account for w in inventory.workloads if w.service_account}
-    tokens |= {w.name for w in inventory.workloads} | {w.namespace for w in inventory.workloads}
-    tokens |= {i.name for i in inventory.identities} | {b.selector for b in inventory.bindings if b.selector}
-    if not tokens:
+    names = {w.service_account for w in inventory.workloads if w.service_account}
+    names |= {w.name for w in inventory.workloads} | {i.name for i in inventory.identities}
+    names |= {b.selector for b in inventory.bindings if b.selector}
+    spaces = {w.namespace for w in inventory.workloads}
+    if not names:
         return 0
     count = 0
     for real, path, line, chunk in deferred:
+        tokens = names if "ServiceAccount" in chunk else spaces
         if not any(t in chunk for t in tokens):
             continue
         result = FileResult()
