@@ -8,6 +8,7 @@ composer, which keeps line marks).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -78,18 +79,38 @@ class FileResult:
     """ServiceAccount/Namespace chunks, parsed later only if the inventory needs them."""
 
 
+# Fewer, shorter needles that together cover the ones above: each `in` is one
+# pass over the file, and this test runs on every file of the tree.
+_COARSE_NEEDLES = (b"Identit", b"aadpodid", b"usepodidentity", b"ServiceAccount", b"pod-security.kubernetes.io")
+
+
 def mentions_pod_identity(data: bytes) -> bool:
     return any(n in data for n in POD_IDENTITY_NEEDLES)
 
 
+_CONTEXT_KIND_BYTES = re.compile(_CONTEXT_KIND.pattern.encode())
+
+
+def has_context_objects(data: bytes) -> bool:
+    """Whether the file declares a ServiceAccount or Namespace (not just names one in RBAC)."""
+    return bool(_CONTEXT_KIND_BYTES.search(data))
+
+
 def needs_reading(data: bytes) -> bool:
-    return mentions_pod_identity(data) or any(n in data for n in CONTEXT_NEEDLES)
+    """Cheap and conservative: False only for files that cannot matter."""
+    return any(n in data for n in _COARSE_NEEDLES)
 
 
 def read_bytes(path: str, real: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[bytes | None, Finding | None]:
     try:
-        with open(real, "rb") as handle:
-            data = handle.read(max_size + 1)
+        fd = os.open(real, os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            data = os.read(fd, min(size, max_size) + 1)
+            while len(data) < min(size, max_size) and (more := os.read(fd, max_size + 1 - len(data))):
+                data += more  # a short read (a file still being written, some file systems)
+        finally:
+            os.close(fd)
     except OSError as exc:
         return None, F.make(
             "invalid-yaml",

@@ -14,6 +14,8 @@ from migrator.sources.manifests.kustomize import is_kustomization, namespace_map
 from migrator.sources.manifests.reader import (
     DEFAULT_MAX_FILE_SIZE,
     FileResult,
+    has_context_objects,
+    mentions_pod_identity,
     needs_reading,
     parse_chunk,
     parse_file,
@@ -42,6 +44,7 @@ def scan(
     kustomization_paths: dict[str, str] = {}
     skipped: list[FoundFile] = []
     deferred: list[tuple[str, str, int, str]] = []
+    context_files: list[tuple[FoundFile, bytes]] = []
     for root in paths:
         if not os.path.exists(root):
             raise ManifestPathError(f"{root}: no such file or directory")
@@ -67,8 +70,13 @@ def scan(
                 kustomizations[os.path.dirname(found.real)] = data
                 kustomization_paths[os.path.dirname(found.real)] = found.path
                 continue
-            if not kustomization and not needs_reading(data) and data.strip():
+            if not needs_reading(data) and data.strip():
                 skipped.append(found)
+                continue
+            if data.strip() and not mentions_pod_identity(data):
+                skipped.append(found)
+                if has_context_objects(data):
+                    context_files.append((found, data))  # parsed later, only if the inventory names it
                 continue
             stats["filesRead"] += 1
             result = parse_file(found.path, data, template_name=found.template_name)
@@ -90,7 +98,7 @@ def scan(
         inventory.extend(recognise(doc, default_namespace, namespaces.get(real), patch=real in patches))
     merge_patches(inventory)
     _add_patch_bases(inventory, documents, skipped, default_namespace, namespaces, max_file_size)
-    stats["documents"] += _add_context(inventory, deferred, default_namespace, namespaces)
+    stats["documents"] += _add_context(inventory, deferred, context_files, default_namespace, namespaces)
     inventory.stats = stats
     return inventory
 
@@ -124,7 +132,11 @@ def _add_patch_bases(
 
 
 def _add_context(
-    inventory: Inventory, deferred: list[tuple[str, str, int, str]], default_namespace: str, namespaces: dict[str, str]
+    inventory: Inventory,
+    deferred: list[tuple[str, str, int, str]],
+    context_files: list[tuple[FoundFile, bytes]],
+    default_namespace: str,
+    namespaces: dict[str, str],
 ) -> int:
     """Parse the ServiceAccount and Namespace documents that can matter to the plan.
 
@@ -139,6 +151,11 @@ def _add_context(
     spaces = {w.namespace for w in inventory.workloads}
     if not names:
         return 0
+    encoded = {t.encode() for t in names | spaces}
+    for found, data in context_files:
+        if any(t in data for t in encoded):
+            chunks = parse_file(found.path, data, template_name=found.template_name).deferred
+            deferred.extend((found.real, found.path, line, chunk) for line, chunk in chunks)
     count = 0
     for real, path, line, chunk in deferred:
         tokens = names if "ServiceAccount" in chunk else spaces
