@@ -7,7 +7,13 @@ import os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from migrator.sources.manifests.reader import needs_reading, parse_file, split_documents
+from migrator.sources.manifests.reader import (
+    POD_IDENTITY_NEEDLES,
+    may_declare_context,
+    may_mention_pod_identity,
+    parse_file,
+    split_documents,
+)
 from migrator.sources.manifests.walk import FoundFile, walk
 from tests.conftest import binding, codes, identity
 
@@ -67,10 +73,12 @@ def test_split_documents_keeps_line_numbers():
     assert [line for line, _ in chunks] == [1, 2, 4]
 
 
-def test_needs_reading_is_about_bytes():
-    assert needs_reading(b"labels:\n  aadpodidbinding: x\n")
-    assert needs_reading(b"kind: ServiceAccount\n")
-    assert not needs_reading(b"kind: ConfigMap\n")
+def test_byte_prefilters():
+    assert all(may_mention_pod_identity(needle) for needle in POD_IDENTITY_NEEDLES)
+    assert may_mention_pod_identity(b"labels:\n  aadpodidbinding: x\n")
+    assert not may_mention_pod_identity(b"kind: ConfigMap\n")
+    assert may_declare_context(b"kind: ServiceAccount\nmetadata: {name: a}\n")
+    assert not may_declare_context(b"subjects:\n- kind: ServiceAccount\n  name: a\n")
 
 
 @settings(max_examples=200, deadline=None)

@@ -79,9 +79,10 @@ class FileResult:
     """ServiceAccount/Namespace chunks, parsed later only if the inventory needs them."""
 
 
-# Fewer, shorter needles that together cover the ones above: each `in` is one
-# pass over the file, and this test runs on every file of the tree.
-_COARSE_NEEDLES = (b"Identit", b"aadpodid", b"usepodidentity", b"ServiceAccount", b"pod-security.kubernetes.io")
+# Two short needles that together cover the ones above: each `in` is one pass
+# over the file, and this test runs on every file of the tree. b"podid" covers
+# aadpodidbinding, aadpodidentity.k8s.io and usepodidentity; b"Identit" the kinds.
+_COARSE_NEEDLES = (b"podid", b"Identit")
 
 
 def mentions_pod_identity(data: bytes) -> bool:
@@ -96,9 +97,14 @@ def has_context_objects(data: bytes) -> bool:
     return bool(_CONTEXT_KIND_BYTES.search(data))
 
 
-def needs_reading(data: bytes) -> bool:
-    """Cheap and conservative: False only for files that cannot matter."""
+def may_mention_pod_identity(data: bytes) -> bool:
+    """Cheap and conservative: False only for files that cannot mention pod identity."""
     return any(n in data for n in _COARSE_NEEDLES)
+
+
+def may_declare_context(data: bytes) -> bool:
+    """Whether the file may declare a ServiceAccount or Namespace the plan needs."""
+    return any(n in data for n in CONTEXT_NEEDLES) and has_context_objects(data)
 
 
 def read_bytes(path: str, real: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[bytes | None, Finding | None]:
@@ -126,7 +132,7 @@ def read_bytes(path: str, real: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> t
 def parse_file(path: str, data: bytes, *, template_name: bool = False, force: bool = False) -> FileResult:
     """Documents of interest in ``data`` (already known to be relevant unless ``force``)."""
     result = FileResult()
-    if not data.strip():
+    if not data or data.isspace():
         result.findings.append(F.make("empty-file", "The file is empty", Source(path, 1)))
         return result
     try:

@@ -14,9 +14,9 @@ from migrator.sources.manifests.kustomize import is_kustomization, namespace_map
 from migrator.sources.manifests.reader import (
     DEFAULT_MAX_FILE_SIZE,
     FileResult,
-    has_context_objects,
+    may_declare_context,
+    may_mention_pod_identity,
     mentions_pod_identity,
-    needs_reading,
     parse_chunk,
     parse_file,
     read_bytes,
@@ -44,7 +44,6 @@ def scan(
     kustomization_paths: dict[str, str] = {}
     skipped: list[FoundFile] = []
     deferred: list[tuple[str, str, int, str]] = []
-    context_files: list[tuple[FoundFile, bytes]] = []
     for root in paths:
         if not os.path.exists(root):
             raise ManifestPathError(f"{root}: no such file or directory")
@@ -70,13 +69,9 @@ def scan(
                 kustomizations[os.path.dirname(found.real)] = data
                 kustomization_paths[os.path.dirname(found.real)] = found.path
                 continue
-            if not needs_reading(data) and data.strip():
-                skipped.append(found)
-                continue
-            if data.strip() and not mentions_pod_identity(data):
-                skipped.append(found)
-                if has_context_objects(data):
-                    context_files.append((found, data))  # parsed later, only if the inventory names it
+            blank = not data or data.isspace()
+            if not blank and not (may_mention_pod_identity(data) and mentions_pod_identity(data)):
+                skipped.append(found)  # may still hold a ServiceAccount the plan needs: see _add_context
                 continue
             stats["filesRead"] += 1
             result = parse_file(found.path, data, template_name=found.template_name)
@@ -91,14 +86,15 @@ def scan(
         data = result.documents[0].data if result.documents else None
         return data if isinstance(data, dict) else None
 
-    namespaces, parsed = namespace_map(kustomizations, load)
+    # Kustomizations matter only to the objects found; a tree without any is done.
+    namespaces, parsed = namespace_map(kustomizations, load) if documents else ({}, {})
     patches = patch_files(parsed)
     for real, doc in documents:
         stats["documents"] += 1
         inventory.extend(recognise(doc, default_namespace, namespaces.get(real), patch=real in patches))
     merge_patches(inventory)
     _add_patch_bases(inventory, documents, skipped, default_namespace, namespaces, max_file_size)
-    stats["documents"] += _add_context(inventory, deferred, context_files, default_namespace, namespaces)
+    stats["documents"] += _add_context(inventory, deferred, skipped, default_namespace, namespaces, max_file_size)
     inventory.stats = stats
     return inventory
 
@@ -134,16 +130,18 @@ def _add_patch_bases(
 def _add_context(
     inventory: Inventory,
     deferred: list[tuple[str, str, int, str]],
-    context_files: list[tuple[FoundFile, bytes]],
+    skipped: list[FoundFile],
     default_namespace: str,
     namespaces: dict[str, str],
+    max_size: int,
 ) -> int:
     """Parse the ServiceAccount and Namespace documents that can matter to the plan.
 
     Only those naming something the pod-identity inventory mentions (an SA a
     workload runs as, a name a new SA may take, a workload's namespace) are
     parsed: in a large repository most ServiceAccounts have nothing to do with
-    the migration, and parsing them all was most of the cost.
+    the migration, and parsing them all was most of the cost. Files the first
+    pass skipped are read again here, only when there is pod identity at all.
     """
     names = {w.service_account for w in inventory.workloads if w.service_account}
     names |= {w.name for w in inventory.workloads} | {i.name for i in inventory.identities}
@@ -152,8 +150,9 @@ def _add_context(
     if not names:
         return 0
     encoded = {t.encode() for t in names | spaces}
-    for found, data in context_files:
-        if any(t in data for t in encoded):
+    for found in skipped:
+        data, _ = read_bytes(found.path, found.real, max_size)
+        if data and may_declare_context(data) and any(t in data for t in encoded):
             chunks = parse_file(found.path, data, template_name=found.template_name).deferred
             deferred.extend((found.real, found.path, line, chunk) for line, chunk in chunks)
     count = 0
