@@ -55,10 +55,15 @@ class CommandFailed(Exception):
     """A timed command exited with a code that means it did not do its job."""
 
 
+# Users' Pythons cache bytecode; a PYTHONDONTWRITEBYTECODE inherited from a sandbox
+# would make every run recompile every module and measure the compiler instead.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_once(argv: list[str], ok: tuple[int, ...]) -> float:
     """Wall time of one run; stdout is discarded, stderr kept to explain a failure."""
     started = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=PROJECT)
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=PROJECT, env=CHILD_ENV)
     elapsed = time.perf_counter() - started
     if proc.returncode not in ok:
         raise CommandFailed(
