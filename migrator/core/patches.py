@@ -7,7 +7,12 @@ counting them as objects of their own would report duplicates and miss ids.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from migrator.core.model import Binding, Identity, Inventory, Workload
+
+T = TypeVar("T", Identity, Binding, Workload)
 
 
 def _merge_identity(base: Identity, patch: Identity) -> None:
@@ -38,31 +43,20 @@ def _merge_workload(base: Workload, patch: Workload) -> None:
     )
 
 
+def _fold(items: list[T], is_patch: Callable[[T], bool], merge: Callable[[T, T], None]) -> list[T]:
+    """Merge each patch into the whole object with its key; patches of a missing base fold into the first."""
+    targets: dict = {item.key: item for item in items if not is_patch(item)}
+    kept = [item for item in items if not is_patch(item)]
+    for patch in (item for item in items if is_patch(item)):
+        if patch.key in targets:
+            merge(targets[patch.key], patch)
+        else:
+            targets[patch.key] = patch
+            kept.append(patch)
+    return kept
+
+
 def merge_patches(inventory: Inventory) -> None:
-    identities = {i.key: i for i in inventory.identities if not i.patch}
-    kept_identities = [i for i in inventory.identities if not i.patch]
-    for patch in (i for i in inventory.identities if i.patch):
-        if patch.key in identities:
-            _merge_identity(identities[patch.key], patch)
-        else:
-            kept_identities.append(patch)
-    inventory.identities = kept_identities
-
-    bindings = {b.key: b for b in inventory.bindings if not b.patch}
-    kept_bindings = [b for b in inventory.bindings if not b.patch]
-    for patch in (b for b in inventory.bindings if b.patch):
-        if patch.key in bindings:
-            _merge_binding(bindings[patch.key], patch)
-        else:
-            kept_bindings.append(patch)
-    inventory.bindings = kept_bindings
-
-    workloads = {w.key: w for w in inventory.workloads if not w.partial}
-    kept_workloads = [w for w in inventory.workloads if not w.partial]
-    for patch in (w for w in inventory.workloads if w.partial):
-        if patch.key in workloads:
-            _merge_workload(workloads[patch.key], patch)
-        else:
-            workloads[patch.key] = patch  # later patches of a missing base fold into this one
-            kept_workloads.append(patch)
-    inventory.workloads = kept_workloads
+    inventory.identities = _fold(inventory.identities, lambda i: i.patch, _merge_identity)
+    inventory.bindings = _fold(inventory.bindings, lambda b: b.patch, _merge_binding)
+    inventory.workloads = _fold(inventory.workloads, lambda w: w.partial, _merge_workload)
