@@ -179,6 +179,7 @@ CASES: dict[str, tuple[dict[str, str | bytes], dict]] = {
     "issuer-without-trailing-slash": ({"d.yaml": OK}, {"issuer": "https://oidc.example.com/tenant/cluster"}),
     "symlink-outside-root": ({}, {}),  # built in the test: needs a link
     "file-too-large": ({}, {}),  # built in the test: needs a size limit
+    "unreadable-file": ({}, {}),  # built in the test: a dangling link inside the tree
 }
 
 
@@ -195,6 +196,8 @@ def test_code_is_reported_with_its_location(code, tree, tmp_path):
         outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
         outside.write_text(OK)
         (root / "link.yaml").symlink_to(outside)
+    if code == "unreadable-file":
+        (root / "dangling.yaml").symlink_to(root / "gone.yaml")
     if code == "file-too-large":
         (root / "big.yaml").write_text(OK + "#" * 200)
         kwargs["max_file_size"] = 100
@@ -204,7 +207,7 @@ def test_code_is_reported_with_its_location(code, tree, tmp_path):
     finding = found[0]
     assert finding.severity == CATALOG[code].severity or code == "multiple-identities-for-selector"
     assert CATALOG[code].fix in finding.message or code == "secret-provider-class-unowned"
-    if files or code in ("symlink-outside-root", "file-too-large"):
+    if files or code in ("symlink-outside-root", "file-too-large", "unreadable-file"):
         assert finding.source or finding.object, finding
 
 

@@ -127,3 +127,10 @@ def test_any_input_gives_a_valid_stable_fic_name(namespace, service_account):
     name = fic_name("{namespace}-{serviceAccount}", namespace=namespace, serviceAccount=service_account)
     assert is_valid_fic_name(name)
     assert name == fic_name("{namespace}-{serviceAccount}", namespace=namespace, serviceAccount=service_account)
+
+
+def test_cluster_name_prefixes_default_credential_names(plan_of):
+    files = {"i.yaml": identity() + "---\n" + binding() + "---\n" + deployment()}
+    assert [c.name for c in plan_of(files, cluster_name="aks-prod").federatedCredentials] == ["aks-prod-apps-id1"]
+    custom = plan_of(files, cluster_name="aks-prod", fic_name_pattern="{identity}-{serviceAccount}")
+    assert [c.name for c in custom.federatedCredentials] == ["id1-id1"]

@@ -107,11 +107,9 @@ def plan(
     from migrator.core.naming import FIC_TOKENS, SA_TOKENS, PatternError, check_pattern
     from migrator.core.planner import PlanOptions, build_plan
 
-    if fic_name_pattern is None:
-        fic_name_pattern = "{cluster}-{namespace}-{serviceAccount}" if cluster_name else "{namespace}-{serviceAccount}"
     try:
         check_pattern(sa_name_pattern, SA_TOKENS)
-        check_pattern(fic_name_pattern, FIC_TOKENS)
+        check_pattern(fic_name_pattern or "", FIC_TOKENS)
     except PatternError as exc:
         raise InputError(str(exc)) from exc
     options = PlanOptions(

@@ -35,6 +35,11 @@ CATALOG: dict[str, Spec] = {
         "The file is larger than the size limit and was not read",
         "Split the file, or raise the limit with --max-file-size.",
     ),
+    "unreadable-file": Spec(
+        ERROR,
+        "The file could not be read",
+        "Check that it exists (a dangling link?) and that its permissions let you read it.",
+    ),
     "symlink-outside-root": Spec(
         INFO,
         "A symbolic link points outside the scanned tree and was not followed",

@@ -9,17 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-WORKLOAD_KINDS = (
-    "Pod",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
-)
-
 IDENTITY_TYPES = {0: "UserAssignedMSI", 1: "ServicePrincipal", 2: "ServicePrincipalCertificate"}
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from migrator.core import findings as F
 from migrator.core.matching import Match, discovery_findings, match
-from migrator.core.model import Finding, Identity, Inventory, Workload
+from migrator.core.model import Finding, Identity, Inventory, ServiceAccount, Workload
 from migrator.core.naming import fic_name, service_account_name, unique
 from migrator.core.plan import (
     AUDIENCE,
@@ -48,11 +48,18 @@ class PlanOptions:
     token_expiration: int | None = None
     proxy_port: int = DEFAULT_PROXY_PORT
     sa_name_pattern: str = "{identity}"
-    fic_name_pattern: str = "{namespace}-{serviceAccount}"
+    fic_name_pattern: str | None = None
+    """None: ``{namespace}-{serviceAccount}``, prefixed with ``{cluster}-`` when a cluster name is set."""
     cluster_name: str = ""
     kubernetes_version: tuple[int, int] | None = None
     identity_for: dict[str, str] = field(default_factory=dict)
     """``namespace/selector`` -> identity name chosen when a selector has several."""
+
+    @property
+    def credential_name_pattern(self) -> str:
+        if self.fic_name_pattern:
+            return self.fic_name_pattern
+        return "{cluster}-{namespace}-{serviceAccount}" if self.cluster_name else "{namespace}-{serviceAccount}"
 
     def to_dict(self) -> dict:
         return {
@@ -63,7 +70,7 @@ class PlanOptions:
             "tokenExpiration": self.token_expiration,
             "proxyPort": self.proxy_port,
             "saNamePattern": self.sa_name_pattern,
-            "ficNamePattern": self.fic_name_pattern,
+            "ficNamePattern": self.credential_name_pattern,
             "clusterName": self.cluster_name,
             "kubernetesVersion": ".".join(map(str, self.kubernetes_version)) if self.kubernetes_version else None,
             "identityFor": dict(self.identity_for),
@@ -85,8 +92,9 @@ def build_plan(inventory: Inventory, options: PlanOptions) -> Plan:
     issuer, placeholder = _issuer(options, findings)
     result = match(inventory, force_namespaced=options.force_namespaced, identity_for=options.identity_for)
     assignments = [_Assignment(m, m.primary) for m in result.matches if m.primary]
-    _assign_service_accounts(assignments, inventory, options, findings)
-    service_accounts = _service_accounts(assignments, inventory, options)
+    declared = {sa.key: sa for sa in inventory.service_accounts}
+    _assign_service_accounts(assignments, declared, options, findings)
+    service_accounts = _service_accounts(assignments, declared, options)
     credentials = _credentials(assignments, issuer, options, findings)
     workloads = [_planned_workload(a, inventory, options, findings) for a in assignments]
     spcs = _secret_provider_classes(inventory, workloads, findings)
@@ -116,14 +124,16 @@ def _issuer(options: PlanOptions, findings: list[Finding]) -> tuple[str, bool]:
 
 
 def _assign_service_accounts(
-    assignments: list[_Assignment], inventory: Inventory, options: PlanOptions, findings: list[Finding]
+    assignments: list[_Assignment],
+    declared: dict[tuple[str, str], ServiceAccount],
+    options: PlanOptions,
+    findings: list[Finding],
 ) -> None:
     """Reuse a workload's own SA when that is safe; otherwise give it a dedicated one.
 
     A new SA never joins an existing one, even for the same identity: that
     would hand the existing SA's Kubernetes RBAC to workloads that had none.
     """
-    declared = {sa.key: sa for sa in inventory.service_accounts}
     by_sa: dict[tuple[str, str], list[_Assignment]] = defaultdict(list)
     for a in assignments:
         w = a.match.workload
@@ -204,9 +214,8 @@ def _free_for(name: str, namespace: str, client_id: str, planned: dict, declared
 
 
 def _service_accounts(
-    assignments: list[_Assignment], inventory: Inventory, options: PlanOptions
+    assignments: list[_Assignment], declared: dict[tuple[str, str], ServiceAccount], options: PlanOptions
 ) -> list[PlannedServiceAccount]:
-    declared = {sa.key: sa for sa in inventory.service_accounts}
     result: dict[tuple[str, str], PlannedServiceAccount] = {}
     for a in assignments:
         w = a.match.workload
@@ -250,7 +259,7 @@ def _credentials(
             if key in seen:
                 continue
             name = fic_name(
-                options.fic_name_pattern,
+                options.credential_name_pattern,
                 cluster=options.cluster_name,
                 namespace=namespace,
                 serviceAccount=a.service_account,

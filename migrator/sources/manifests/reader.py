@@ -118,12 +118,7 @@ def read_bytes(path: str, real: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> t
         finally:
             os.close(fd)
     except OSError as exc:
-        return None, F.make(
-            "invalid-yaml",
-            f"Cannot read the file: {exc.strerror}",
-            Source(path, 1),
-            fix="Check the file's permissions.",
-        )
+        return None, F.make("unreadable-file", f"Cannot read the file: {exc.strerror}", Source(path))
     if len(data) > max_size:
         return None, F.make("file-too-large", f"The file is over {max_size} bytes", Source(path, 1))
     return data, None
