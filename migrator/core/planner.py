@@ -297,11 +297,16 @@ def _credentials(
     return credentials
 
 
+def workload_matches(pattern: str, namespace: str, kind: str, name: str) -> bool:
+    """Whether a ``namespace/kind/name`` or ``namespace/name`` glob names this workload."""
+    return fnmatch.fnmatchcase(f"{namespace}/{kind}/{name}", pattern) or fnmatch.fnmatchcase(
+        f"{namespace}/{name}", pattern
+    )
+
+
 def workload_mode(workload: Workload, options: PlanOptions) -> str:
     for pattern, mode in options.workload_modes.items():
-        if fnmatch.fnmatchcase(workload.ref, pattern) or fnmatch.fnmatchcase(
-            f"{workload.namespace}/{workload.name}", pattern
-        ):
+        if workload_matches(pattern, workload.namespace, workload.kind, workload.name):
             return mode
     hinted = str(workload.object_annotations.get(MODE_ANNOTATION) or "")
     return hinted if hinted in MODES else options.mode

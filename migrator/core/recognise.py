@@ -6,6 +6,8 @@ it read. Matching documents to each other happens later, in ``matching``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from migrator.core import findings as F
@@ -65,7 +67,7 @@ def recognise(
     the file: it wins over the object's own namespace, as in ``kustomize build``.
     """
     inventory = Inventory()
-    _recognise_object(doc, doc.data, (), default_namespace, namespace_override, inventory, all_workloads)
+    _recognise_object(doc, doc.data, default_namespace, namespace_override, inventory, all_workloads)
     if patch:
         for item in (*inventory.identities, *inventory.bindings):
             item.patch = True
@@ -74,21 +76,46 @@ def recognise(
     return inventory
 
 
-def _recognise_object(
-    doc: Document, obj: Any, at: tuple, default_ns: str, override: str | None, inv: Inventory, all_workloads: bool
-) -> None:
-    if not isinstance(obj, dict):
+def iter_objects(data: Any, at: tuple = ()) -> Iterator[tuple[tuple, dict]]:
+    """Each object in a document with its path there: the document itself, or the items of a List."""
+    if not isinstance(data, dict):
         return
-    kind = text(obj.get("kind"))
-    kind = kind.strip() if kind else kind
-    group = group_of(obj.get("apiVersion"))
-    if kind == "List" or (kind and kind.endswith("List") and isinstance(obj.get("items"), list)):
-        for i, item in enumerate(obj.get("items") or []):
-            _recognise_object(doc, item, at + ("items", i), default_ns, override, inv, all_workloads)
+    kind = (text(data.get("kind")) or "").strip()
+    if kind == "List" or (kind.endswith("List") and isinstance(data.get("items"), list)):
+        for i, item in enumerate(data.get("items") or []):
+            yield from iter_objects(item, at + ("items", i))
         return
+    yield at, data
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    kind: str
+    group: str
+    name: str
+    namespace: str
+
+
+def object_ref(obj: dict, default_ns: str, override: str | None) -> ObjectRef:
+    """Kind, API group, name and effective namespace, as ``kustomize build`` would set it."""
+    kind = (text(obj.get("kind")) or "").strip()
     meta = mapping(obj.get("metadata"))
     name = text(meta.get("name")) or "<unnamed>"
     namespace = (override if kind != "Namespace" else None) or text(meta.get("namespace")) or default_ns
+    return ObjectRef(kind, group_of(obj.get("apiVersion")), name, namespace)
+
+
+def _recognise_object(
+    doc: Document, data: Any, default_ns: str, override: str | None, inv: Inventory, all_workloads: bool
+) -> None:
+    for at, obj in iter_objects(data):
+        ref = object_ref(obj, default_ns, override)
+        _recognise_one(doc, obj, at, ref, inv, all_workloads)
+
+
+def _recognise_one(doc: Document, obj: dict, at: tuple, ref: ObjectRef, inv: Inventory, all_workloads: bool) -> None:
+    kind, group, name, namespace = ref.kind, ref.group, ref.name, ref.namespace
+    meta = mapping(obj.get("metadata"))
     src = Source(doc.path, doc.line_of(*at) if at else doc.line)
     if group == POD_IDENTITY_GROUP:
         if kind == "AzureIdentity":
@@ -116,7 +143,7 @@ def _recognise_object(
         return
     if kind in SELECTING_KINDS:
         return  # selectors on the label are the rewrite phase's concern
-    _label_elsewhere(doc, obj, at, kind, name, namespace, inv)
+    _label_elsewhere(doc, obj, at, kind or None, name, namespace, inv)
 
 
 def _identity(doc: Document, obj: dict, at: tuple, name: str, namespace: str, src: Source, inv: Inventory) -> None:

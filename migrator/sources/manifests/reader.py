@@ -17,11 +17,7 @@ import yaml
 from migrator.core import findings as F
 from migrator.core.document import Document
 from migrator.core.model import Finding, Source
-
-try:  # libyaml is bundled in PyYAML's wheels; fall back to pure Python without it
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+from migrator.sources.manifests.parse import Constructor, Loader, split_documents
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
@@ -41,7 +37,6 @@ CONTEXT_NEEDLES = (b"ServiceAccount", b"pod-security.kubernetes.io/enforce")
 _POD_IDENTITY_TEXT = tuple(n.decode() for n in POD_IDENTITY_NEEDLES)
 # A top-level (or List item's) kind, not an RBAC subject's "- kind: ServiceAccount".
 _CONTEXT_KIND = re.compile(r"""(?m)^(?:  )?["']?kind["']?[ \t]*:[ \t]*["']?(?:ServiceAccount|Namespace)\b""")
-_DOC_START = re.compile(r"(?m)^---(?=[ \t\r\n]|$)")
 # A Go/Helm action outside a quoted scalar, or a Terraform directive line.
 _GO_TEMPLATE = re.compile(r"(?m)^[ \t]*\{\{|[:\-][ \t]+\{\{|\{\{-|-\}\}")
 _TF_DIRECTIVE = re.compile(r"(?m)^[ \t]*%\{")
@@ -49,24 +44,6 @@ _MENTION = re.compile(
     r"aadpodidbinding|AzureIdentityBinding|AzureIdentities|AzureIdentity|AzurePodIdentityException|usePodIdentity",
     re.I,
 )
-
-
-class _Constructor(yaml.constructor.SafeConstructor):
-    """Safe constructor that keeps timestamps as text and tolerates unknown tags."""
-
-
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
-
-
-def _construct_unknown(loader: _Constructor, node: yaml.Node):
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_scalar(node)
-
-
-_Constructor.add_constructor(None, _construct_unknown)
 
 
 @dataclass
@@ -124,6 +101,11 @@ def read_bytes(path: str, real: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> t
     return data, None
 
 
+def is_template(text: str) -> bool:
+    """Whether ``text`` is a Helm/Go or Terraform template rather than YAML."""
+    return ("{{" in text and bool(_GO_TEMPLATE.search(text))) or ("%{" in text and bool(_TF_DIRECTIVE.search(text)))
+
+
 def parse_file(path: str, data: bytes, *, template_name: bool = False, force: bool = False) -> FileResult:
     """Documents of interest in ``data`` (already known to be relevant unless ``force``)."""
     result = FileResult()
@@ -137,7 +119,7 @@ def parse_file(path: str, data: bytes, *, template_name: bool = False, force: bo
         result.findings.append(F.make("not-utf8", f"Byte 0x{data[exc.start]:02x} is not UTF-8", Source(path, line)))
         return result
     result.relevant = any(n in text for n in _POD_IDENTITY_TEXT)
-    if ("{{" in text and _GO_TEMPLATE.search(text)) or ("%{" in text and _TF_DIRECTIVE.search(text)):
+    if is_template(text):
         result.template = True
         if result.relevant:
             result.findings.append(_template_finding(path, text))
@@ -150,24 +132,9 @@ def parse_file(path: str, data: bytes, *, template_name: bool = False, force: bo
     return result
 
 
-def split_documents(text: str) -> list[tuple[int, str]]:
-    """Chunks of ``text`` that each hold at most one document, with their 1-based first line."""
-    starts = [m.start() for m in _DOC_START.finditer(text)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    chunks = []
-    line = 1
-    for i, begin in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        chunk = text[begin:end]
-        chunks.append((line, chunk))
-        line += chunk.count("\n")
-    return chunks
-
-
 def parse_chunk(path: str, chunk: str, start_line: int, result: FileResult, template_name: bool = False) -> None:
     try:
-        nodes = list(yaml.compose_all(chunk, Loader=_Loader))
+        nodes = list(yaml.compose_all(chunk, Loader=Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = start_line + (mark.line if mark else 0)
@@ -188,7 +155,7 @@ def parse_chunk(path: str, chunk: str, start_line: int, result: FileResult, temp
         if node is None:
             continue
         try:
-            data = _Constructor().construct_document(node)
+            data = Constructor().construct_document(node)
         except (yaml.YAMLError, TypeError, RecursionError) as exc:
             line = start_line + node.start_mark.line
             result.findings.append(

@@ -1,0 +1,339 @@
+"""Change a YAML document's text only where the change is.
+
+A round-trip through a YAML library re-emits the whole document: ruamel.yaml
+0.19 re-indents 4-space files, re-flows multi-line flow sequences, respaces
+``{ a: b }`` and realigns comments, so a one-label change becomes a diff of
+every line. Here the parser only *locates* things (libyaml node marks); each
+edit splices a few lines or characters into the original text, in the
+surrounding indentation, quoting and line-ending style. Every result is read
+back and must equal the intended data, or the document is left alone.
+"""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from yaml import MappingNode, Node, ScalarNode, SequenceNode
+
+from migrator.rewrite.edits import (
+    AppendItem,
+    DeleteKey,
+    Edit,
+    EditError,
+    Path,
+    SetKey,
+    apply,
+    lookup,
+    removal_target,
+)
+from migrator.sources.manifests.parse import Loader, compose, construct
+
+_NULLS = ("", "~", "null", "Null", "NULL")
+_INDICATORS = set("!&*-?:,[]{}#|>@`\"'%")
+
+
+def edit_document(text: str, edits: list[Edit]) -> str:
+    """``text`` (one YAML document) with ``edits`` made; EditError when that cannot be done faithfully."""
+    if not edits:
+        return text
+    expected = apply(construct(_compose(text)), edits)
+    for edit in edits:
+        text = _Splicer(text).apply(edit)
+    if construct(_compose(text)) != expected:
+        raise EditError(
+            "the edited text does not read back as intended (YAML anchors, aliases or an unusual layout "
+            "around the change); make this change by hand"
+        )
+    return text
+
+
+def _compose(text: str) -> Node:
+    try:
+        node = compose(text)
+    except yaml.YAMLError as exc:
+        raise EditError(f"cannot parse the document: {str(exc).splitlines()[0]}") from None
+    if node is None:
+        raise EditError("the document is empty")
+    return node
+
+
+def render(value: str, style: str | None = '"', flow: bool = False) -> str:
+    """``value`` as a YAML string scalar in ``style`` (None: plain) when that reads back as the same string."""
+    if style is None and _plain_ok(value, flow):
+        return value
+    if style == "'" and value.isprintable():
+        return "'" + value.replace("'", "''") + "'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _plain_ok(value: str, flow: bool) -> bool:
+    if not value or value != value.strip() or not value.isprintable() or value[0] in _INDICATORS:
+        return False
+    if ": " in value or " #" in value or value.endswith(":") or (flow and any(c in value for c in ",[]{}")):
+        return False
+    try:
+        return yaml.load(value, Loader=Loader) == value
+    except yaml.YAMLError:
+        return False
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value in _NULLS
+
+
+def _pair(node: MappingNode, key: str) -> tuple[Node, Node] | None:
+    for k, v in node.value:
+        if isinstance(k, ScalarNode) and k.value == key:
+            return k, v
+    return None
+
+
+class _Splicer:
+    """One edit on one text; a new instance (and parse) per edit keeps marks exact."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.root = _compose(text)
+        self.nl = "\r\n" if "\r\n" in text else "\n"
+
+    # -- locating --------------------------------------------------------
+    def walk(self, path: Path) -> tuple[list[tuple[Node | None, Node]], Path]:
+        """Nodes along ``path`` as (key node, value node), and the part of ``path`` not found."""
+        chain: list[tuple[Node | None, Node]] = [(None, self.root)]
+        node = self.root
+        for i, step in enumerate(path):
+            if isinstance(node, MappingNode) and isinstance(step, str) and (pair := _pair(node, step)):
+                chain.append(pair)
+                node = pair[1]
+            elif isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+                chain.append((None, node.value[step]))
+                node = node.value[step]
+            else:
+                return chain, path[i:]
+        return chain, ()
+
+    def line_start(self, index: int) -> int:
+        return self.text.rfind("\n", 0, index) + 1
+
+    def after_line(self, index: int) -> int:
+        end = self.text.find("\n", index)
+        return len(self.text) if end < 0 else end + 1
+
+    def end_of(self, node: Node) -> int:
+        """Start of the line after ``node``'s last line (its trailing comment included)."""
+        while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
+            last = node.value[-1]
+            node = last[1] if isinstance(node, MappingNode) else last
+        if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+            return node.end_mark.index
+        return self.after_line(node.end_mark.index)
+
+    def step(self, chain: list[tuple[Node | None, Node]]) -> int:
+        """The document's indentation step, from the nearest nested block mapping."""
+        candidates = [pair for pair in reversed(chain) if pair[0] is not None]
+        candidates += list(self._pairs(self.root))
+        for key, value in candidates:
+            if isinstance(value, MappingNode) and not value.flow_style and value.value:
+                width = value.value[0][0].start_mark.column - key.start_mark.column
+                if width > 0:
+                    return width
+        return 2
+
+    def sequence_offset(self) -> int:
+        """How far this document indents ``- `` under its key (0 or the indentation step)."""
+        for key, value in self._pairs(self.root):
+            if isinstance(value, SequenceNode) and not value.flow_style and value.value:
+                return max(0, value.start_mark.column - key.start_mark.column)
+        return 0
+
+    def _pairs(self, node: Node, depth: int = 0):
+        if depth > 40:
+            return
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                yield key, value
+                yield from self._pairs(value, depth + 1)
+        elif isinstance(node, SequenceNode):
+            for item in node.value:
+                yield from self._pairs(item, depth + 1)
+
+    # -- splicing --------------------------------------------------------
+    def splice(self, start: int, end: int, new: str) -> str:
+        return self.text[:start] + new + self.text[end:]
+
+    def insert_lines(self, at: int, lines: list[str]) -> str:
+        block = self.nl.join(lines)
+        if at == len(self.text) and not self.text.endswith("\n"):
+            return self.splice(at, at, self.nl + block)  # keep the missing final newline missing
+        return self.splice(at, at, block + self.nl)
+
+    def apply(self, edit: Edit) -> str:
+        if isinstance(edit, SetKey):
+            return self.set_key(edit)
+        if isinstance(edit, AppendItem):
+            return self.append_item(edit)
+        data = construct(self.root)
+        if isinstance(edit, DeleteKey):
+            if not isinstance(lookup(data, edit.path), dict) or edit.key not in lookup(data, edit.path):
+                return self.text
+            path, step = removal_target(data, edit.path, edit.key, edit.keep)
+        else:
+            found = lookup(data, edit.path)
+            if not isinstance(found, list) or not 0 <= edit.index < len(found):
+                return self.text
+            path, step = removal_target(data, edit.path, edit.index, edit.keep)
+        return self.remove(path, step)
+
+    def set_key(self, edit: SetKey) -> str:
+        chain, rest = self.walk(edit.path)
+        node = chain[-1][1]
+        if not rest and isinstance(node, MappingNode):
+            pair = _pair(node, edit.key)
+            if pair is not None:
+                return self.replace_scalar(pair[1], edit.value)
+            if node.value and not node.flow_style:
+                value = render(edit.value, _sibling_style(node))
+                line = " " * node.value[0][0].start_mark.column + f"{_key(edit.key, False)}: {value}"
+                return self.insert_lines(self.end_of(node), [line])
+        lead = f"{_key(edit.key, False)}: "
+        return self.create(chain, rest, lead + render(edit.value, _sibling_style(node if not rest else None)))
+
+    def append_item(self, edit: AppendItem) -> str:
+        chain, rest = self.walk(edit.path)
+        node = chain[-1][1]
+        if not rest and isinstance(node, SequenceNode):
+            value = render(edit.value, _sibling_style(node), node.flow_style)
+            if node.flow_style:
+                return self.add_flow_item(node, value)
+            return self.insert_lines(self.end_of(node), [" " * node.start_mark.column + "- " + value])
+        return self.create(chain, rest, "- " + render(edit.value, None), sequence=True)
+
+    def replace_scalar(self, node: Node, value: str) -> str:
+        if not isinstance(node, ScalarNode):
+            raise EditError(f"expected a string at line {node.start_mark.line + 1}, found a {node.id}")
+        if node.value == value and node.tag == "tag:yaml.org,2002:str":
+            return self.text
+        style = node.style if node.style in ("'", '"') else None
+        flow = self._in_flow(node)
+        return self.splice(node.start_mark.index, node.end_mark.index, render(value, style, flow))
+
+    def _in_flow(self, target: Node) -> bool:
+        def search(node: Node, flow: bool) -> bool | None:
+            if node is target:
+                return flow
+            children = (
+                [v for pair in node.value for v in pair]
+                if isinstance(node, MappingNode)
+                else node.value
+                if isinstance(node, SequenceNode)
+                else []
+            )
+            for child in children:
+                found = search(child, flow or bool(getattr(node, "flow_style", False)))
+                if found is not None:
+                    return found
+            return None
+
+        return bool(search(self.root, False))
+
+    def add_flow_item(self, node: MappingNode | SequenceNode, item: str) -> str:
+        if node.value:
+            last = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+            at = last.end_mark.index
+            return self.splice(at, at, ", " + item)
+        at = node.start_mark.index + 1
+        return self.splice(at, at, item)
+
+    def create(self, chain, rest: Path, entry: str, sequence: bool = False) -> str:
+        """Add what is missing of ``rest`` below the last node found, then ``entry`` (``k: v`` or ``- v``)."""
+        if any(not isinstance(step, str) for step in rest):
+            raise EditError(f"cannot create {'/'.join(map(str, rest))}: a list index is missing")
+        key_node, node = chain[-1]
+        step = self.step(chain)
+        if isinstance(node, MappingNode) and (rest or node.flow_style):
+            if node.flow_style:
+                return self.add_flow_item(node, _flow_nest(rest, entry, sequence))
+            indent = node.value[0][0].start_mark.column
+            return self.insert_lines(self.end_of(node), self._block(indent, step, rest, entry, sequence))
+        if _is_null(node) and key_node is not None:
+            if node.value == "":
+                if rest:
+                    lines = self._block(key_node.start_mark.column + step, step, rest, entry, sequence)
+                else:
+                    indent = key_node.start_mark.column + (self.sequence_offset() if sequence else step)
+                    lines = [" " * indent + entry]
+                return self.insert_lines(self.after_line(node.end_mark.index), lines)
+            if rest:
+                flow = "{" + _flow_nest(rest, entry, sequence) + "}"
+            else:
+                flow = f"[{entry[2:]}]" if sequence else "{" + entry + "}"
+            return self.splice(node.start_mark.index, node.end_mark.index, flow)
+        raise EditError(
+            f"expected a {'list' if sequence and not rest else 'mapping'} at line "
+            f"{node.start_mark.line + 1}, found a {node.id}"
+        )
+
+    def _block(self, indent: int, step: int, names: Path, entry: str, sequence: bool) -> list[str]:
+        lines = [" " * (indent + depth * step) + f"{_key(str(name), False)}:" for depth, name in enumerate(names)]
+        inner = indent + len(names) * step
+        if sequence:
+            inner = indent + (len(names) - 1) * step + self.sequence_offset()
+        return lines + [" " * inner + entry]
+
+    def remove(self, path: Path, step: str | int) -> str:
+        chain, rest = self.walk(path)
+        container = chain[-1][1]
+        if rest:
+            return self.text
+        if isinstance(container, MappingNode):
+            pairs = container.value
+            index = next(i for i, (k, _) in enumerate(pairs) if isinstance(k, ScalarNode) and k.value == step)
+            entries = [(k, v) for k, v in pairs]
+            first, last = entries[index][0], entries[index][1]
+        else:
+            index = int(step)
+            entries = [(item, item) for item in container.value]
+            first = last = container.value[index]
+        if container.flow_style:
+            if len(entries) == 1:
+                return self.splice(first.start_mark.index, last.end_mark.index, "")
+            if index < len(entries) - 1:
+                return self.splice(first.start_mark.index, entries[index + 1][0].start_mark.index, "")
+            return self.splice(entries[index - 1][1].end_mark.index, last.end_mark.index, "")
+        start = self.line_start(first.start_mark.index)
+        prefix = self.text[start : first.start_mark.index]
+        allowed = "" if isinstance(container, MappingNode) else "-"
+        if prefix.strip() not in ("", allowed) or (allowed and "-" not in prefix):
+            raise EditError(f"line {first.start_mark.line + 1} holds more than the entry to remove")
+        end = self.end_of(last)
+        if end == len(self.text) and not self.text.endswith("\n") and start > 0:
+            start -= 2 if self.text[max(0, start - 2) : start] == "\r\n" else 1
+        return self.splice(start, end, "")
+
+
+def _key(name: str, flow: bool) -> str:
+    return render(name, None, flow)
+
+
+def _flow_nest(names: Path, entry: str, sequence: bool = False) -> str:
+    """``a: {b: {entry}}`` for inserting below a flow mapping."""
+    if not names:
+        return entry
+    inner = f"[{entry[2:]}]" if sequence else "{" + entry + "}"
+    for name in reversed(names[1:]):
+        inner = "{" + f"{_key(str(name), True)}: {inner}" + "}"
+    return f"{_key(str(names[0]), True)}: {inner}"
+
+
+def _sibling_style(node: Node | None) -> str | None:
+    """Quote new values as the neighbours are quoted: plain among plain, '…' among '…', else "…"."""
+    if node is None:
+        return None
+    values = node.value if isinstance(node, SequenceNode) else [v for _, v in node.value]
+    styles = {v.style or None for v in values if isinstance(v, ScalarNode)}
+    if '"' in styles:
+        return '"'
+    if "'" in styles:
+        return "'"
+    return None
