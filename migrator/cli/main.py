@@ -24,6 +24,7 @@ class LazyGroup(click.Group):
         "discover": ("migrator.cli.discover", "discover"),
         "plan": ("migrator.cli.plan_cmd", "plan"),
         "export": ("migrator.cli.export_cmd", "export"),
+        "rewrite": ("migrator.cli.rewrite_cmd", "rewrite"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -59,6 +60,7 @@ def cli() -> None:
       wimigrate discover --manifests ./deploy        what uses pod identity
       wimigrate plan --manifests ./deploy --out plan.yaml
       wimigrate export plan.yaml --format terraform  federated credentials as code
+      wimigrate rewrite --manifests ./deploy --in-place  migrate the manifests (then --phase cleanup)
     """
 
 

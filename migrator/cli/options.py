@@ -78,7 +78,8 @@ def parse_version(value: str | None) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-def load_inventory(manifests: tuple[str, ...], default_namespace: str, max_file_size: int, show_progress: bool) -> Any:
+def load_tree(manifests: tuple[str, ...], default_namespace: str, max_file_size: int, show_progress: bool) -> Any:
+    """The scanned tree (``ScanResult``); a missing path is an input error."""
     from migrator.cli.render import scan_with_progress
     from migrator.sources.manifests.scan import ManifestPathError
 
@@ -86,3 +87,115 @@ def load_inventory(manifests: tuple[str, ...], default_namespace: str, max_file_
         return scan_with_progress(manifests, default_namespace, max_file_size, show_progress)
     except ManifestPathError as exc:
         raise InputError(str(exc)) from exc
+
+
+def load_inventory(manifests: tuple[str, ...], default_namespace: str, max_file_size: int, show_progress: bool) -> Any:
+    return load_tree(manifests, default_namespace, max_file_size, show_progress).inventory
+
+
+PLAN_OPTION_NAMES = (
+    "force_namespaced",
+    "mode",
+    "workload_mode",
+    "issuer",
+    "tenant_id",
+    "token_expiration",
+    "proxy_port",
+    "sa_name_pattern",
+    "fic_name_pattern",
+    "cluster_name",
+    "kubernetes_version",
+    "identity_for",
+)
+
+
+def plan_options(func: Callable) -> Callable:
+    """Every option that shapes the plan, for ``plan`` and for the commands that compute one."""
+    from migrator.core.plan import DEFAULT_PROXY_PORT, MODES
+
+    decorators = [
+        namespaced_option,
+        click.option(
+            "--mode",
+            type=click.Choice(MODES),
+            default="label",
+            show_default=True,
+            help="label: modern Azure Identity SDKs (label only); sidecar: old SDKs through the proxy sidecar.",
+        ),
+        click.option(
+            "--workload-mode",
+            multiple=True,
+            metavar="NS/KIND/NAME=MODE",
+            help="Mode for matching workloads (glob patterns allowed, e.g. 'legacy/*=sidecar'). Repeatable.",
+        ),
+        click.option("--issuer", metavar="URL", help="The cluster's OIDC issuer URL, exactly as AKS reports it."),
+        click.option("--tenant-id", metavar="GUID", help="Annotate ServiceAccounts with this tenant id."),
+        click.option(
+            "--token-expiration",
+            type=click.IntRange(3600, 86400),
+            metavar="SECONDS",
+            help="Annotate ServiceAccounts with a token expiration (3600..86400).",
+        ),
+        click.option(
+            "--proxy-port",
+            type=click.IntRange(1, 65535),
+            default=DEFAULT_PROXY_PORT,
+            show_default=True,
+            help="Port of the proxy sidecar.",
+        ),
+        click.option(
+            "--sa-name-pattern",
+            default="{identity}",
+            show_default=True,
+            help="Name of ServiceAccounts the plan creates; tokens {identity} {workload} {namespace} {selector}.",
+        ),
+        click.option(
+            "--fic-name-pattern",
+            default=None,
+            help="Federated credential names; tokens {cluster} {namespace} {serviceAccount} {identity}. "
+            "Default: {namespace}-{serviceAccount}, prefixed with {cluster}- when --cluster-name is set.",
+        ),
+        click.option("--cluster-name", default="", help="Cluster name used in credential names."),
+        click.option(
+            "--kubernetes-version",
+            metavar="MAJOR.MINOR",
+            help="The cluster's Kubernetes version (Jobs with the proxy sidecar complete only from 1.32).",
+        ),
+        click.option(
+            "--identity-for",
+            multiple=True,
+            metavar="[NS/]SELECTOR=IDENTITY",
+            help="The identity a ServiceAccount gets when several are bound to one selector. Repeatable.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def build_plan_options(values: dict[str, Any]) -> Any:
+    """``PlanOptions`` from the values of ``plan_options`` (removed from ``values``)."""
+    from migrator.core.naming import FIC_TOKENS, SA_TOKENS, PatternError, check_pattern
+    from migrator.core.plan import MODES
+    from migrator.core.planner import PlanOptions
+
+    v = {name: values.pop(name) for name in PLAN_OPTION_NAMES}
+    try:
+        check_pattern(v["sa_name_pattern"], SA_TOKENS)
+        check_pattern(v["fic_name_pattern"] or "", FIC_TOKENS)
+    except PatternError as exc:
+        raise InputError(str(exc)) from exc
+    return PlanOptions(
+        issuer=v["issuer"],
+        mode=v["mode"],
+        workload_modes=parse_assignments(v["workload_mode"], "--workload-mode", MODES),
+        force_namespaced=v["force_namespaced"],
+        tenant_id=v["tenant_id"],
+        token_expiration=v["token_expiration"],
+        proxy_port=v["proxy_port"],
+        sa_name_pattern=v["sa_name_pattern"],
+        fic_name_pattern=v["fic_name_pattern"],
+        cluster_name=v["cluster_name"],
+        kubernetes_version=parse_version(v["kubernetes_version"]),
+        identity_for=parse_assignments(v["identity_for"], "--identity-for"),
+    )

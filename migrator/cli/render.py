@@ -37,9 +37,9 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, no_color="NO_COLOR" in os.environ, highlight=False, soft_wrap=False)
 
 
-def scan_with_progress(paths: Iterable[str], default_namespace: str, max_file_size: int, show: bool) -> Inventory:
-    """Scan, with a progress line on stderr when it is a terminal."""
-    from migrator.sources.manifests.scan import scan
+def scan_with_progress(paths: Iterable[str], default_namespace: str, max_file_size: int, show: bool) -> Any:
+    """Scan (a ScanResult), with a progress line on stderr when it is a terminal."""
+    from migrator.sources.manifests.scan import scan_tree as scan
 
     if not (show and sys.stderr.isatty()):
         return scan(paths, default_namespace=default_namespace, max_file_size=max_file_size)
@@ -189,3 +189,28 @@ def print_plan(plan: Any) -> None:
 def _sa_change(w: Any) -> str:
     before = w.previousServiceAccountName or "default"
     return w.serviceAccountName if before == w.serviceAccountName else f"{before} -> {w.serviceAccountName}"
+
+
+STATUS_STYLE = {"changed": "green", "created": "green", "deleted": "yellow", "failed": "bold red", "skipped": "cyan"}
+
+
+def print_rewrite(result: Any, target: str, out_dir: str | None, *, err: bool, next_step: str) -> None:
+    """The files a rewrite changed, created, deleted, skipped or failed, then findings and a summary."""
+    from rich.text import Text
+
+    out = console(stderr=err)
+    if result.findings:
+        out.print(findings_table(result.findings))
+    rows = [
+        [Text(f.status, style=STATUS_STYLE.get(f.status, "")), f.path, f.error or "; ".join(f.notes)]
+        for f in result.files
+    ]
+    if rows:
+        out.print(_table(f"Files ({len(rows)})", ["status", "file", "what"], rows))
+    counts = ", ".join(f"{result.count(s)} {s}" for s in ("changed", "created", "deleted", "failed", "skipped"))
+    where = {"diff": "nothing written (--diff)", "in-place": "written in place", "out": f"written to {out_dir}"}
+    untouched = max(result.examined - sum(1 for f in result.files if f.status != "created"), 0)
+    out.print(f"Phase {result.phase}: {counts}; {where[target]}. The other {untouched} file(s) are untouched.")
+    out.print(f"{summary_line(result.findings)}.")
+    if result.pending and not result.failed:
+        out.print(next_step if target != "diff" else "Apply with --in-place, or --out DIR for a copy.")

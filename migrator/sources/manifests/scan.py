@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from migrator.core import findings as F
 from migrator.core.document import Document
@@ -28,6 +29,20 @@ class ManifestPathError(ValueError):
     """A --manifests path that does not exist."""
 
 
+@dataclass
+class ScanResult:
+    """The inventory, and what a rewrite needs to find its way back to the files."""
+
+    inventory: Inventory
+    files: dict[str, FoundFile] = field(default_factory=dict)
+    """Every manifest file walked, by the path shown to users."""
+    relevant: list[str] = field(default_factory=list)
+    """Files that mention pod identity (parsed in the first pass)."""
+    kustomizations: list[FoundFile] = field(default_factory=list)
+    namespaces: dict[str, str] = field(default_factory=dict)
+    """Real path -> the namespace a kustomization imposes on it."""
+
+
 def scan(
     paths: Iterable[str],
     *,
@@ -36,7 +51,19 @@ def scan(
     on_file: Callable[[str], None] | None = None,
 ) -> Inventory:
     """Inventory of every manifest below ``paths``; unreadable files become findings."""
+    return scan_tree(paths, default_namespace=default_namespace, max_file_size=max_file_size, on_file=on_file).inventory
+
+
+def scan_tree(
+    paths: Iterable[str],
+    *,
+    default_namespace: str = "default",
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    on_file: Callable[[str], None] | None = None,
+) -> ScanResult:
+    """Like ``scan``, keeping the file lists and kustomize namespaces."""
     inventory = Inventory()
+    tree = ScanResult(inventory)
     stats = {"files": 0, "filesRead": 0, "documents": 0, "templates": 0}
     seen: set[str] = set()
     documents: list[tuple[str, Document]] = []
@@ -56,6 +83,7 @@ def scan(
             if found.real in seen:
                 continue
             seen.add(found.real)
+            tree.files[found.path] = found
             stats["files"] += 1
             if on_file:
                 on_file(found.path)
@@ -68,12 +96,14 @@ def scan(
             if kustomization:
                 kustomizations[os.path.dirname(found.real)] = data
                 kustomization_paths[os.path.dirname(found.real)] = found.path
+                tree.kustomizations.append(found)
                 continue
             blank = not data or data.isspace()
             if not blank and not (may_mention_pod_identity(data) and mentions_pod_identity(data)):
                 skipped.append(found)  # may still hold a ServiceAccount the plan needs: see _add_context
                 continue
             stats["filesRead"] += 1
+            tree.relevant.append(found.path)
             result = parse_file(found.path, data, template_name=found.template_name)
             inventory.findings.extend(result.findings)
             stats["templates"] += result.template
@@ -96,7 +126,8 @@ def scan(
     _add_patch_bases(inventory, documents, skipped, default_namespace, namespaces, max_file_size)
     stats["documents"] += _add_context(inventory, deferred, skipped, default_namespace, namespaces, max_file_size)
     inventory.stats = stats
-    return inventory
+    tree.namespaces = namespaces
+    return tree
 
 
 def _add_patch_bases(
