@@ -12,7 +12,10 @@ from migrator.core.matching import discovery_findings
 from migrator.core.model import Finding, Inventory
 from migrator.core.plan import Plan
 from migrator.core.planner import PlanOptions, build_plan
-from migrator.sources.manifests.scan import scan
+from migrator.phases.rewrite import run_rewrite
+from migrator.rewrite.engine import FileOutcome, RewriteResult
+from migrator.rewrite.phases import PhaseOptions
+from migrator.sources.manifests.scan import scan, scan_tree
 
 IDENTITY = """\
 apiVersion: aadpodidentity.k8s.io/v1
@@ -118,3 +121,22 @@ def plan_of(tree: Callable[..., Path]) -> Callable[..., Plan]:
 
 def codes(findings: list[Finding]) -> list[str]:
     return sorted(f.code for f in findings)
+
+
+@pytest.fixture
+def rewrite_of(tree: Callable[..., Path]) -> Callable[..., RewriteResult]:
+    """Run a rewrite phase over a temp tree (nothing written): ``rewrite_of(files, "cleanup", mode=...)``."""
+
+    def run(
+        files: dict[str, str | bytes], phase: str = "migrate", workloads: tuple[str, ...] = (), **options
+    ) -> RewriteResult:
+        root = tree(files)
+        phase_options = PhaseOptions(phase, workloads)
+        return run_rewrite(scan_tree([str(root)]), phase_options, PlanOptions(**options), 10 * 1024 * 1024).result
+
+    return run
+
+
+def outcome(result: RewriteResult, name: str) -> FileOutcome:
+    """The outcome of the file whose path ends with ``name``."""
+    return next(f for f in result.files if f.path.endswith(name))

@@ -45,11 +45,7 @@ CASES: dict[str, tuple[dict[str, str | bytes], dict]] = {
     "fic-limit-exceeded": (
         {
             "many.yaml": OK
-            + "".join(
-                "---\n"
-                + deployment(name=f"w{i}", extra=f"serviceAccountName: sa{i}\n")
-                for i in range(21)
-            )
+            + "".join("---\n" + deployment(name=f"w{i}", extra=f"serviceAccountName: sa{i}\n") for i in range(21))
         },
         {},
     ),
@@ -183,8 +179,49 @@ CASES: dict[str, tuple[dict[str, str | bytes], dict]] = {
 }
 
 
+MIGRATED = deployment(extra="serviceAccountName: web\n").replace(
+    "aadpodidbinding: id1\n", 'aadpodidbinding: id1\n        azure.workload.identity/use: "true"\n'
+)
+SA = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: apps\n"
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: apps
+spec:
+  selector:
+    aadpodidbinding: id1
+  ports:
+    - port: 80
+"""
+# code -> (files, phase, --workload patterns): findings of `rewrite`, not of `plan`
+REWRITE_CASES: dict[str, tuple[dict[str, str], str, tuple[str, ...]]] = {
+    "service-account-not-in-tree": (
+        {"a.yaml": OK + "---\n" + deployment(extra="serviceAccountName: web\n")},
+        "migrate",
+        (),
+    ),
+    "not-migrated": ({"a.yaml": OK + "---\n" + deployment()}, "cleanup", ()),
+    "label-used-by-selector": ({"a.yaml": OK + "---\n" + MIGRATED + "---\n" + SERVICE, "sa.yaml": SA}, "cleanup", ()),
+    "workload-filter-unmatched": ({"a.yaml": OK + "---\n" + deployment()}, "migrate", ("apps/Deployment/nope",)),
+}
+
+
 def test_every_catalogued_code_has_a_case():
-    assert set(CASES) == set(CATALOG)
+    assert set(CASES) | set(REWRITE_CASES) == set(CATALOG)
+    assert not set(CASES) & set(REWRITE_CASES)
+
+
+@pytest.mark.parametrize("code", sorted(REWRITE_CASES))
+def test_rewrite_code_is_reported(code, rewrite_of):
+    files, phase, workloads = REWRITE_CASES[code]
+    result = rewrite_of(files, phase, workloads)
+    found = [f for f in result.findings if f.code == code]
+    assert found, f"{code} not reported; got {[f.code for f in result.findings]}"
+    assert found[0].severity == CATALOG[code].severity
+    assert CATALOG[code].fix in found[0].message
+    assert found[0].source or found[0].object or code == "workload-filter-unmatched"
 
 
 @pytest.mark.parametrize("code", sorted(CASES))

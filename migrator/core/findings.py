@@ -201,6 +201,27 @@ CATALOG: dict[str, Spec] = {
         "No planned workload mounts this SecretProviderClass, so its identity is unknown",
         "Scan the workloads that mount it, or set clientID by hand.",
     ),
+    # rewriting manifests
+    "service-account-not-in-tree": Spec(
+        WARNING,
+        "The workload's ServiceAccount is not declared in these manifests, so the rewrite cannot annotate it",
+        "Add the annotations shown where that ServiceAccount is defined (its Helm chart or another repository).",
+    ),
+    "not-migrated": Spec(
+        ERROR,
+        "Cleanup refused: the workload has not been through the migrate phase",
+        "Run `wimigrate rewrite --phase migrate`, deploy and verify first; its aadpodidbinding label and binding were kept.",
+    ),
+    "label-used-by-selector": Spec(
+        WARNING,
+        "Another object selects these pods by aadpodidbinding, so the label stays",
+        "Change that selector to another label first (add the label to the pods if needed), then run cleanup again.",
+    ),
+    "workload-filter-unmatched": Spec(
+        WARNING,
+        "A --workload pattern matches no workload",
+        "Check the pattern: NAMESPACE/KIND/NAME or NAMESPACE/NAME, globs allowed (`payments/*`).",
+    ),
 }
 
 

@@ -351,15 +351,7 @@ def cleanup(docs: list[ParsedDocument], plan: Plan, inventory: Inventory, option
             changes.findings.append(F.make("not-migrated", f"{ref} is not migrated: {reason}", carrying[0].source, ref))
             continue
         if any(_own_selector_uses_label(o) for o in entries):
-            changes.findings.append(
-                F.make(
-                    "selector-label-retained",
-                    f"{ref} selects its pods by aadpodidbinding={value}; the label stays",
-                    carrying[0].source,
-                    ref,
-                )
-            )
-            continue
+            continue  # the plan reports selector-label-retained: a selector is immutable
         users = [s for s in selectors if s.selects(key[0], value)]
         if users:
             changes.findings.append(

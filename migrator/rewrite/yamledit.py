@@ -96,6 +96,9 @@ class _Splicer:
         self.text = text
         self.root = _compose(text)
         self.nl = "\r\n" if "\r\n" in text else "\n"
+        keys = [k for k, _ in self.root.value] if isinstance(self.root, MappingNode) else []
+        # JSON manifests (and YAML written like JSON) quote every key: new keys follow
+        self.key_style = '"' if keys and all(getattr(k, "style", None) == '"' for k in keys) else None
 
     # -- locating --------------------------------------------------------
     def walk(self, path: Path) -> tuple[list[tuple[Node | None, Node]], Path]:
@@ -193,21 +196,21 @@ class _Splicer:
             if pair is not None:
                 return self.replace_scalar(pair[1], edit.value)
             if node.value and not node.flow_style:
-                value = render(edit.value, _sibling_style(node))
-                line = " " * node.value[0][0].start_mark.column + f"{_key(edit.key, False)}: {value}"
+                value = render(edit.value, self.value_style(node))
+                line = " " * node.value[0][0].start_mark.column + f"{self.key(edit.key)}: {value}"
                 return self.insert_lines(self.end_of(node), [line])
-        lead = f"{_key(edit.key, False)}: "
-        return self.create(chain, rest, lead + render(edit.value, _sibling_style(node if not rest else None)))
+        lead = f"{self.key(edit.key)}: "
+        return self.create(chain, rest, lead + render(edit.value, self.value_style(node if not rest else None)))
 
     def append_item(self, edit: AppendItem) -> str:
         chain, rest = self.walk(edit.path)
         node = chain[-1][1]
         if not rest and isinstance(node, SequenceNode):
-            value = render(edit.value, _sibling_style(node), node.flow_style)
+            value = render(edit.value, self.value_style(node), node.flow_style)
             if node.flow_style:
                 return self.add_flow_item(node, value)
             return self.insert_lines(self.end_of(node), [" " * node.start_mark.column + "- " + value])
-        return self.create(chain, rest, "- " + render(edit.value, None), sequence=True)
+        return self.create(chain, rest, "- " + render(edit.value, self.value_style(None)), sequence=True)
 
     def replace_scalar(self, node: Node, value: str) -> str:
         if not isinstance(node, ScalarNode):
@@ -239,8 +242,12 @@ class _Splicer:
 
     def add_flow_item(self, node: MappingNode | SequenceNode, item: str) -> str:
         if node.value:
+            first = node.value[-1][0] if isinstance(node, MappingNode) else node.value[-1]
             last = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
             at = last.end_mark.index
+            if first.start_mark.line > node.start_mark.line:
+                # one item per line (pretty-printed JSON): the new item gets its own line
+                return self.splice(at, at, "," + self.nl + " " * first.start_mark.column + item)
             return self.splice(at, at, ", " + item)
         at = node.start_mark.index + 1
         return self.splice(at, at, item)
@@ -253,7 +260,7 @@ class _Splicer:
         step = self.step(chain)
         if isinstance(node, MappingNode) and (rest or node.flow_style):
             if node.flow_style:
-                return self.add_flow_item(node, _flow_nest(rest, entry, sequence))
+                return self.add_flow_item(node, self.flow_nest(rest, entry, sequence))
             indent = node.value[0][0].start_mark.column
             return self.insert_lines(self.end_of(node), self._block(indent, step, rest, entry, sequence))
         if _is_null(node) and key_node is not None:
@@ -265,7 +272,7 @@ class _Splicer:
                     lines = [" " * indent + entry]
                 return self.insert_lines(self.after_line(node.end_mark.index), lines)
             if rest:
-                flow = "{" + _flow_nest(rest, entry, sequence) + "}"
+                flow = "{" + self.flow_nest(rest, entry, sequence) + "}"
             else:
                 flow = f"[{entry[2:]}]" if sequence else "{" + entry + "}"
             return self.splice(node.start_mark.index, node.end_mark.index, flow)
@@ -274,8 +281,23 @@ class _Splicer:
             f"{node.start_mark.line + 1}, found a {node.id}"
         )
 
+    def value_style(self, neighbours: Node | None) -> str | None:
+        return self.key_style or _sibling_style(neighbours)
+
+    def key(self, name: str, flow: bool = False) -> str:
+        return render(name, self.key_style, flow)
+
+    def flow_nest(self, names: Path, entry: str, sequence: bool = False) -> str:
+        """``a: {b: {entry}}`` for inserting below a flow mapping."""
+        if not names:
+            return entry
+        inner = f"[{entry[2:]}]" if sequence else "{" + entry + "}"
+        for name in reversed(names[1:]):
+            inner = "{" + f"{self.key(str(name), True)}: {inner}" + "}"
+        return f"{self.key(str(names[0]), True)}: {inner}"
+
     def _block(self, indent: int, step: int, names: Path, entry: str, sequence: bool) -> list[str]:
-        lines = [" " * (indent + depth * step) + f"{_key(str(name), False)}:" for depth, name in enumerate(names)]
+        lines = [" " * (indent + depth * step) + f"{self.key(str(name))}:" for depth, name in enumerate(names)]
         inner = indent + len(names) * step
         if sequence:
             inner = indent + (len(names) - 1) * step + self.sequence_offset()
@@ -310,20 +332,6 @@ class _Splicer:
         if end == len(self.text) and not self.text.endswith("\n") and start > 0:
             start -= 2 if self.text[max(0, start - 2) : start] == "\r\n" else 1
         return self.splice(start, end, "")
-
-
-def _key(name: str, flow: bool) -> str:
-    return render(name, None, flow)
-
-
-def _flow_nest(names: Path, entry: str, sequence: bool = False) -> str:
-    """``a: {b: {entry}}`` for inserting below a flow mapping."""
-    if not names:
-        return entry
-    inner = f"[{entry[2:]}]" if sequence else "{" + entry + "}"
-    for name in reversed(names[1:]):
-        inner = "{" + f"{_key(str(name), True)}: {inner}" + "}"
-    return f"{_key(str(names[0]), True)}: {inner}"
 
 
 def _sibling_style(node: Node | None) -> str | None:
