@@ -82,6 +82,26 @@ def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value in _NULLS
 
 
+def _shared_nodes(root: Node) -> set[int]:
+    """Ids of collection nodes reached more than once (anchors with aliases)."""
+    seen: set[int] = set()
+    shared: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, (MappingNode, SequenceNode)):
+            continue
+        if id(node) in seen:
+            shared.add(id(node))
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            stack.extend(v for pair in node.value for v in pair)
+        else:
+            stack.extend(node.value)
+    return shared
+
+
 def _pair(node: MappingNode, key: str) -> tuple[Node, Node] | None:
     for k, v in node.value:
         if isinstance(k, ScalarNode) and k.value == key:
@@ -95,6 +115,7 @@ class _Splicer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.root = _compose(text)
+        self.shared = _shared_nodes(self.root)
         self.nl = "\r\n" if "\r\n" in text else "\n"
         keys = [k for k, _ in self.root.value] if isinstance(self.root, MappingNode) else []
         # JSON manifests (and YAML written like JSON) quote every key: new keys follow
@@ -102,7 +123,21 @@ class _Splicer:
 
     # -- locating --------------------------------------------------------
     def walk(self, path: Path) -> tuple[list[tuple[Node | None, Node]], Path]:
-        """Nodes along ``path`` as (key node, value node), and the part of ``path`` not found."""
+        """Nodes along ``path`` as (key node, value node), and the part of ``path`` not found.
+
+        A node written once and used again through an alias (``&x`` ... ``*x``)
+        cannot be edited in one place only, so reaching one is an EditError.
+        """
+        chain, rest = self._walk(path)
+        for _, node in chain:
+            if id(node) in self.shared:
+                raise EditError(
+                    f"line {node.start_mark.line + 1} is a YAML anchor used elsewhere through an alias; "
+                    "editing it would change both places, so make this change by hand"
+                )
+        return chain, rest
+
+    def _walk(self, path: Path) -> tuple[list[tuple[Node | None, Node]], Path]:
         chain: list[tuple[Node | None, Node]] = [(None, self.root)]
         node = self.root
         for i, step in enumerate(path):
@@ -336,7 +371,7 @@ class _Splicer:
 
 def _sibling_style(node: Node | None) -> str | None:
     """Quote new values as the neighbours are quoted: plain among plain, '…' among '…', else "…"."""
-    if node is None:
+    if not isinstance(node, (MappingNode, SequenceNode)):
         return None
     values = node.value if isinstance(node, SequenceNode) else [v for _, v in node.value]
     styles = {v.style or None for v in values if isinstance(v, ScalarNode)}
