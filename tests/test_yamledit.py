@@ -65,10 +65,8 @@ def test_indentation_line_endings_and_final_newline_are_kept(indent, nl, final_n
     assert after.endswith(nl) == final_newline
     assert f"\n{pad * 2}metadata:{nl}{pad * 3}labels:{nl}{pad * 4}azure.workload.identity/use:" in after
     assert f"{pad * 3}serviceAccountName: job-sa" in after
-    kept = [
-        line for line in after.split(nl) if "metadata" not in line and "label" not in line and "service" not in line
-    ]
-    assert [line for line in kept if line] == lines
+    added = ("metadata:", "labels:", "azure.workload", "serviceAccountName")
+    assert [line for line in after.split(nl) if line and not any(a in line for a in added)] == lines
     assert yaml.safe_load(after)["spec"]["template"]["metadata"]["labels"] == {"azure.workload.identity/use": "true"}
 
 
