@@ -67,3 +67,23 @@ def test_golden_tree(name: str, tmp_path: Path) -> None:
 
 def test_there_are_golden_cases() -> None:
     assert len(CASES) >= 10
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "phases"
+
+
+@pytest.mark.parametrize(
+    ("phase", "source", "expected"),
+    [
+        ("migrate", "before", "after-migrate"),
+        ("cleanup", "after-migrate", "after-cleanup"),
+        ("remove-sidecar", "after-cleanup", "after-remove-sidecar"),
+    ],
+)
+def test_phase_samples_are_the_commands_output(phase: str, source: str, expected: str, tmp_path: Path) -> None:
+    out = tmp_path / expected
+    run(phase, SAMPLE / source, out, [])
+    if UPDATE:
+        shutil.rmtree(SAMPLE / expected, ignore_errors=True)
+        shutil.copytree(out, SAMPLE / expected)
+    assert tree_bytes(out) == tree_bytes(SAMPLE / expected)

@@ -23,7 +23,7 @@ from migrator.core.plan import (
     Plan,
     PlannedServiceAccount,
 )
-from migrator.core.planner import workload_matches
+from migrator.core.planner import MODE_ANNOTATION, workload_matches
 from migrator.core.recognise import (
     BINDING_LABEL,
     POD_IDENTITY_GROUP,
@@ -413,5 +413,9 @@ def remove_sidecar(docs: list[ParsedDocument], options: PhaseOptions) -> Changes
                 path = o.template + ("metadata", "annotations")
                 edits = [DeleteKey(path, a, len(o.template)) for a in present]
                 changes.add(o.doc, o.name, "remove the proxy sidecar annotations", *edits)
+            hint = mapping(mapping(o.obj.get("metadata")).get("annotations")).get(MODE_ANNOTATION)
+            if text(hint) == "sidecar":  # our own hint, no longer true
+                edit = DeleteKey(o.at + ("metadata", "annotations"), MODE_ANNOTATION, len(o.at) + 1)
+                changes.add(o.doc, o.name, f"remove {MODE_ANNOTATION}", edit)
     changes.findings.extend(unmatched_patterns(options, list(workloads)))
     return changes

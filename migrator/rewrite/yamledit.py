@@ -12,6 +12,7 @@ back and must equal the intended data, or the document is left alone.
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 from yaml import MappingNode, Node, ScalarNode, SequenceNode
@@ -30,6 +31,7 @@ from migrator.rewrite.edits import (
 from migrator.sources.manifests.parse import Loader, compose, construct
 
 _NULLS = ("", "~", "null", "Null", "NULL")
+_ALIGNED_COMMENT = re.compile(r"(  +)#")
 _INDICATORS = set("!&*-?:,[]{}#|>@`\"'%")
 
 
@@ -253,8 +255,14 @@ class _Splicer:
         if node.value == value and node.tag == "tag:yaml.org,2002:str":
             return self.text
         style = node.style if node.style in ("'", '"') else None
-        flow = self._in_flow(node)
-        return self.splice(node.start_mark.index, node.end_mark.index, render(value, style, flow))
+        new = render(value, style, self._in_flow(node))
+        start, end = node.start_mark.index, node.end_mark.index
+        aligned = _ALIGNED_COMMENT.match(self.text, end)
+        if aligned and len(new) != end - start:
+            # keep a trailing comment in its column when it was aligned with padding
+            padding = len(aligned.group(1)) - (len(new) - (end - start))
+            return self.splice(start, aligned.end(1), new + " " * max(padding, 1))
+        return self.splice(start, end, new)
 
     def _in_flow(self, target: Node) -> bool:
         def search(node: Node, flow: bool) -> bool | None:
