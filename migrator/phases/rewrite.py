@@ -49,7 +49,7 @@ def run_rewrite(tree: ScanResult, phase: PhaseOptions, plan_options: PlanOptions
         {f.real for f in tree.files.values()} | {f.real for f in tree.kustomizations},
     )
     result.findings[:0] = findings
-    result.examined = len(tree.files) + len(tree.kustomizations)
+    result.examined = len(tree.files)
     return RewriteRun(result, tree)
 
 

@@ -112,7 +112,14 @@ def rewrite(
             continue
         if is_template(loaded.text):
             if any(n in loaded.text for n in needles):
-                result.files.append(FileOutcome(source.path, source.real, "skipped", notes=["template, not YAML: change it by hand (see the template-not-yaml finding)"]))
+                result.files.append(
+                    FileOutcome(
+                        source.path,
+                        source.real,
+                        "skipped",
+                        notes=["template, not YAML: change it by hand (see the template-not-yaml finding)"],
+                    )
+                )
             continue
         texts[source.path] = loaded
         docs.extend(_documents(loaded, needles, (namespaces or {}).get(source.real)))
