@@ -96,7 +96,7 @@ def test_replacing_a_value_keeps_its_quote_style():
     after = edit_document(text, [SetKey(("spec", "parameters"), "usePodIdentity", "false")])
     assert changed_lines(text, after) == [
         '-     usePodIdentity: "true"   # managed by ops\n',
-        '+     usePodIdentity: "false"   # managed by ops\n',
+        '+     usePodIdentity: "false"  # managed by ops\n',  # the comment keeps its column
     ]
 
 
