@@ -183,6 +183,10 @@ MIGRATED = deployment(extra="serviceAccountName: web\n").replace(
     "aadpodidbinding: id1\n", 'aadpodidbinding: id1\n        azure.workload.identity/use: "true"\n'
 )
 SA = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: apps\n"
+POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: apps\n"
+    "  labels:\n    aadpodidbinding: id1\nspec:\n  containers: []\n"
+)
 SERVICE = """\
 apiVersion: v1
 kind: Service
@@ -203,6 +207,7 @@ REWRITE_CASES: dict[str, tuple[dict[str, str], str, tuple[str, ...]]] = {
         (),
     ),
     "not-migrated": ({"a.yaml": OK + "---\n" + deployment()}, "cleanup", ()),
+    "recreate-needed": ({"a.yaml": OK + "---\n" + POD}, "migrate", ()),
     "label-used-by-selector": ({"a.yaml": OK + "---\n" + MIGRATED + "---\n" + SERVICE, "sa.yaml": SA}, "cleanup", ()),
     "workload-filter-unmatched": ({"a.yaml": OK + "---\n" + deployment()}, "migrate", ("apps/Deployment/nope",)),
 }

@@ -207,6 +207,11 @@ CATALOG: dict[str, Spec] = {
         "The workload's ServiceAccount is not declared in these manifests, so the rewrite cannot annotate it",
         "Add the annotations shown where that ServiceAccount is defined (its Helm chart or another repository).",
     ),
+    "recreate-needed": Spec(
+        WARNING,
+        "A Pod's or Job's pod template cannot change in place, so applying the migrated manifest fails with 'field is immutable'",
+        "Delete and re-create the object when you deploy (Argo CD: sync option `Replace=true`; Flux: annotation `kustomize.toolkit.fluxcd.io/force: enabled`).",
+    ),
     "not-migrated": Spec(
         ERROR,
         "Cleanup refused: the workload has not been through the migrate phase",

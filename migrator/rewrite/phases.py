@@ -39,6 +39,7 @@ from migrator.rewrite.edits import DeleteItem, DeleteKey, Edit, Path, SetKey
 PHASES = ("migrate", "cleanup", "remove-sidecar")
 POD_IDENTITY_KINDS = ("AzureIdentity", "AzureIdentityBinding", "AzurePodIdentityException")
 SIDECAR_ANNOTATIONS = (INJECT_SIDECAR_ANNOTATION, PROXY_PORT_ANNOTATION)
+IMMUTABLE_TEMPLATES = ("Pod", "Job")  # kinds whose pod template the API server will not update
 
 
 @dataclass
@@ -164,6 +165,9 @@ def migrate(docs: list[ParsedDocument], plan: Plan, options: PhaseOptions) -> Ch
         if pw is None or not _selected(options, *key):
             continue
         targets = [o for o in entries if BINDING_LABEL in o.pod_labels] or entries
+        if key[1] in IMMUTABLE_TEMPLATES and text(targets[0].pod_labels.get(USE_LABEL)) != "true":
+            ref = "/".join(key)
+            changes.findings.append(F.make("recreate-needed", f"{ref} must be re-created", targets[0].source, ref))
         for o in targets:
             labels = o.template + ("metadata", "labels")
             changes.add(o.doc, o.name, f"label {USE_LABEL}", SetKey(labels, USE_LABEL, "true"))
