@@ -103,32 +103,16 @@ def rewrite(
     if options.phase not in phases.PHASES:
         raise ValueError(f"unknown phase {options.phase!r}")
     result = RewriteResult(options.phase, examined=len(files))
-    texts: dict[str, _Text] = {}
-    docs: list[ParsedDocument] = []
-    needles = NEEDLES[options.phase]
-    for source in files:
-        loaded = _load(source)
-        if loaded is None:
-            continue
-        if is_template(loaded.text):
-            if any(n in loaded.text for n in needles):
-                result.files.append(
-                    FileOutcome(
-                        source.path,
-                        source.real,
-                        "skipped",
-                        notes=["template, not YAML: change it by hand (see the template-not-yaml finding)"],
-                    )
-                )
-            continue
-        texts[source.path] = loaded
-        docs.extend(_documents(loaded, needles, (namespaces or {}).get(source.real)))
+    texts, docs, skipped = _read_sources(files, NEEDLES[options.phase], namespaces or {})
+    result.files.extend(skipped)
     changes = _changes(options, docs, plan, inventory)
     result.findings.extend(changes.findings)
     touched = sorted({path for path, _ in (*changes.edits, *changes.deleted)})
     outcomes = {o.path: o for o in (_apply(texts[path], changes) for path in touched) if o is not None}
     kustom = KustomizationEditor(kustomizations)
-    created = _create_service_accounts(changes.new_service_accounts, texts, kustom, set(taken or ()), plan)
+    # a ServiceAccount whose workload could not be switched to it would only be clutter
+    requests = [r for r in changes.new_service_accounts if getattr(outcomes.get(r.beside), "status", "") != "failed"]
+    created = _create_service_accounts(requests, texts, kustom, set(taken or ()), plan)
     for outcome in outcomes.values():
         if outcome.status == "deleted":
             kustom.forget(outcome.real)
@@ -137,6 +121,27 @@ def rewrite(
     result.files.extend(kustom.outcomes())
     result.files.sort(key=lambda f: f.path)
     return result
+
+
+def _read_sources(
+    files: list[SourceFile], needles: tuple[str, ...], namespaces: dict[str, str]
+) -> tuple[dict[str, _Text], list[ParsedDocument], list[FileOutcome]]:
+    """Decoded files, the documents the phase may act on, and the templates it must skip."""
+    texts: dict[str, _Text] = {}
+    docs: list[ParsedDocument] = []
+    skipped: list[FileOutcome] = []
+    for source in files:
+        loaded = _load(source)
+        if loaded is None:
+            continue
+        if is_template(loaded.text):
+            if any(n in loaded.text for n in needles):
+                note = "template, not YAML: change it by hand (see the template-not-yaml finding)"
+                skipped.append(FileOutcome(source.path, source.real, "skipped", notes=[note]))
+            continue
+        texts[source.path] = loaded
+        docs.extend(_documents(loaded, needles, namespaces.get(source.real)))
+    return texts, docs, skipped
 
 
 def _load(source: SourceFile) -> _Text | None:
