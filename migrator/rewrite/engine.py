@@ -32,6 +32,7 @@ NEEDLES = {
     "cleanup": ("aadpodid", "AzureIdentity", "AzurePodIdentityException"),
     "remove-sidecar": ("proxy-sidecar",),
 }
+_BARE_MARKER = re.compile(r"\A---[ \t]*\r?\n")
 KUSTOMIZATION_LISTS = ("resources", "patchesStrategicMerge", "components", "bases")
 _CONTENT_LINE = re.compile(r"(?m)^(?![ \t]*(?:#.*)?\r?$)(?!---[ \t]*(?:#.*)?\r?$)(?!\.\.\.[ \t]*\r?$)")
 
@@ -192,6 +193,8 @@ def _apply(loaded: _Text, changes: Changes) -> FileOutcome | None:
             error = f"{source.path}:{line}: {exc}"
             return FileOutcome(source.path, source.real, "failed", source.data, notes=notes, error=error)
     text = "".join(pieces)
+    if pieces and (source.path, 0) in changes.deleted and not loaded.text.startswith("---"):
+        text = _BARE_MARKER.sub("", text, count=1)  # the file did not start with `---`; keep it so
     if text == loaded.text:
         return None
     if not _CONTENT_LINE.search(text):

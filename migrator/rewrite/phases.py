@@ -398,6 +398,12 @@ def _remove_pod_identity_objects(objs: list[_Object], still_needed: set[str], ch
         else:
             items[o.doc.key].append((o, int(o.at[-1])))
     for entries in items.values():
+        doc = entries[0][0].doc
+        if len(entries) == len(dig(doc.data, *entries[0][0].at[:-1]) or ()) and len(entries[0][0].at) == 2:
+            changes.deleted.add(doc.key)  # a List of nothing but pod-identity objects goes whole
+            for o, _ in entries:
+                changes.note(doc.path, o.name, "removed")
+            continue
         for o, index in sorted(entries, key=lambda e: -e[1]):
             changes.add(o.doc, o.name, "removed", DeleteItem(o.at[:-1], index, len(o.at) - 1))
 

@@ -31,6 +31,10 @@ from migrator.rewrite.edits import (
 from migrator.sources.manifests.parse import Loader, compose, construct
 
 _NULLS = ("", "~", "null", "Null", "NULL")
+_INVALID = object()
+# What may follow the last value of a flow collection on its line: a comma, a comment.
+_REST_OF_LINE = re.compile(r"[ \t]*(,)?[ \t]*(#[^\r\n]*)?\r?\n")
+_COMMA = re.compile(r"[ \t]*,")
 _ALIGNED_COMMENT = re.compile(r"(  +)#")
 _INDICATORS = set("!&*-?:,[]{}#|>@`\"'%")
 
@@ -42,7 +46,11 @@ def edit_document(text: str, edits: list[Edit]) -> str:
     expected = apply(construct(_compose(text)), edits)
     for edit in edits:
         text = _Splicer(text).apply(edit)
-    if construct(_compose(text)) != expected:
+    try:
+        result = construct(_compose(text))
+    except EditError:
+        result = _INVALID
+    if result != expected:
         raise EditError(
             "the edited text does not read back as intended (YAML anchors, aliases or an unusual layout "
             "around the change); make this change by hand"
@@ -166,8 +174,21 @@ class _Splicer:
             last = node.value[-1]
             node = last[1] if isinstance(node, MappingNode) else last
         if isinstance(node, ScalarNode) and node.style in ("|", ">"):
-            return node.end_mark.index
+            return self._block_scalar_end(node)
         return self.after_line(node.end_mark.index)
+
+    def _block_scalar_end(self, node: ScalarNode) -> int:
+        """Where a block scalar's text ends: before its trailing blank lines, unless it keeps them (``|+``)."""
+        end = node.end_mark.index
+        header = self.text[node.start_mark.index : self.after_line(node.start_mark.index)].split("#")[0]
+        if "+" in header:
+            return end
+        while end > node.start_mark.index:
+            previous = self.line_start(end - 1)
+            if self.text[previous:end].strip():
+                break
+            end = previous
+        return end
 
     def step(self, chain: list[tuple[Node | None, Node]]) -> int:
         """The document's indentation step, from the nearest nested block mapping."""
@@ -257,6 +278,8 @@ class _Splicer:
         style = node.style if node.style in ("'", '"') else None
         new = render(value, style, self._in_flow(node))
         start, end = node.start_mark.index, node.end_mark.index
+        if start == end and self.text[start - 1 : start] == ":":
+            new = " " + new  # `key:` with no value at all
         aligned = _ALIGNED_COMMENT.match(self.text, end)
         if aligned and len(new) != end - start:
             # keep a trailing comment in its column when it was aligned with padding
@@ -284,16 +307,24 @@ class _Splicer:
         return bool(search(self.root, False))
 
     def add_flow_item(self, node: MappingNode | SequenceNode, item: str) -> str:
-        if node.value:
-            first = node.value[-1][0] if isinstance(node, MappingNode) else node.value[-1]
-            last = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
-            at = last.end_mark.index
-            if first.start_mark.line > node.start_mark.line:
-                # one item per line (pretty-printed JSON): the new item gets its own line
-                return self.splice(at, at, "," + self.nl + " " * first.start_mark.column + item)
+        if not node.value:
+            at = node.start_mark.index + 1
+            return self.splice(at, at, item)
+        first = node.value[-1][0] if isinstance(node, MappingNode) else node.value[-1]
+        last = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+        at = last.end_mark.index
+        if first.start_mark.line == node.start_mark.line:
             return self.splice(at, at, ", " + item)
-        at = node.start_mark.index + 1
-        return self.splice(at, at, item)
+        # one item per line (pretty-printed JSON, commented flow maps): the new item gets its own line,
+        # after the last item's comma and comment
+        indent = " " * first.start_mark.column
+        rest = _REST_OF_LINE.match(self.text, at)
+        if rest is None:  # the closing bracket follows on the same line
+            return self.splice(at, at, "," + self.nl + indent + item)
+        if rest.group(1):  # a trailing comma after every item
+            return self.splice(rest.end(), rest.end(), indent + item + "," + self.nl)
+        text = self.splice(rest.end(), rest.end(), indent + item + self.nl)
+        return text[:at] + "," + text[at:]
 
     def create(self, chain, rest: Path, entry: str, sequence: bool = False) -> str:
         """Add what is missing of ``rest`` below the last node found, then ``entry`` (``k: v`` or ``- v``)."""
@@ -361,11 +392,7 @@ class _Splicer:
             entries = [(item, item) for item in container.value]
             first = last = container.value[index]
         if container.flow_style:
-            if len(entries) == 1:
-                return self.splice(first.start_mark.index, last.end_mark.index, "")
-            if index < len(entries) - 1:
-                return self.splice(first.start_mark.index, entries[index + 1][0].start_mark.index, "")
-            return self.splice(entries[index - 1][1].end_mark.index, last.end_mark.index, "")
+            return self.remove_flow(container, entries, index)
         start = self.line_start(first.start_mark.index)
         prefix = self.text[start : first.start_mark.index]
         allowed = "" if isinstance(container, MappingNode) else "-"
@@ -374,7 +401,34 @@ class _Splicer:
         end = self.end_of(last)
         if end == len(self.text) and not self.text.endswith("\n") and start > 0:
             start -= 2 if self.text[max(0, start - 2) : start] == "\r\n" else 1
-        return self.splice(start, end, "")
+        text = self.splice(start, end, "")
+        if len(entries) > 1:
+            return text
+        holder = chain[-1][0]  # the container is left empty, where removal_target chose to keep it
+        if holder is None:
+            raise EditError(f"removing line {first.start_mark.line + 1} would leave an empty document part")
+        colon = self.text.index(":", holder.end_mark.index)
+        empty = " {}" if isinstance(container, MappingNode) else " []"
+        return text[: colon + 1] + empty + text[colon + 1 :]
+
+    def remove_flow(self, container: Node, entries: list[tuple[Node, Node]], index: int) -> str:
+        first, last = entries[index]
+        if len(entries) == 1:
+            return self.splice(container.start_mark.index + 1, container.end_mark.index - 1, "")
+        start = self.line_start(first.start_mark.index)
+        rest = _REST_OF_LINE.match(self.text, last.end_mark.index)
+        if not self.text[start : first.start_mark.index].strip() and rest:
+            # the item has its own line (and maybe a comment): the line goes, and when it was the
+            # last item without a trailing comma, so does the comma of the item before it
+            text = self.splice(start, rest.end(), "")
+            previous = entries[index - 1][1].end_mark.index if index else -1
+            comma = _COMMA.match(self.text, previous) if index == len(entries) - 1 and not rest.group(1) else None
+            if comma and index:
+                return text[: comma.end() - 1] + text[comma.end() :]
+            return text
+        if index < len(entries) - 1:
+            return self.splice(first.start_mark.index, entries[index + 1][0].start_mark.index, "")
+        return self.splice(entries[index - 1][1].end_mark.index, last.end_mark.index, "")
 
 
 def _sibling_style(node: Node | None) -> str | None:
