@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -73,51 +74,93 @@ def run_once(argv: list[str], ok: tuple[int, ...]) -> float:
     return elapsed
 
 
+@dataclass
+class Command:
+    """A command to time: its key in the results, label, argv, accepted exit codes, and cleanup."""
+
+    key: str
+    label: str
+    argv: list[str]
+    ok: tuple[int, ...] = OK_CODES
+    after: Callable[[], None] | None = None
+    """Runs after every run, outside the timing (e.g. to remove what the command wrote)."""
+
+    def once(self) -> float:
+        try:
+            return run_once(self.argv, self.ok)
+        finally:
+            if self.after is not None:
+                self.after()
+
+
+def measure_rounds(commands: list[Command], runs: int) -> dict[str, Timing]:
+    """One untimed warm-up of each command, then ``runs`` rounds that run every command once.
+
+    Interleaving spreads a busy neighbour's burst over all the commands instead of
+    letting it land on the runs of one, so differences between them stay fair.
+    """
+    for command in commands:
+        command.once()
+    times: dict[str, list[float]] = {c.key: [] for c in commands}
+    for _ in range(runs):
+        for command in commands:
+            times[command.key].append(command.once())
+    timings = {}
+    for c in commands:
+        timings[c.key] = Timing(c.label, shlex.join(c.argv), times[c.key])
+        print(f"  {c.label}: median {timings[c.key].median:.3f}s, min {timings[c.key].best:.3f}s", file=sys.stderr)
+    return timings
+
+
 def measure(label: str, argv: list[str], runs: int, ok: tuple[int, ...] = OK_CODES) -> Timing:
     """One untimed warm-up (page cache, .pyc files), then ``runs`` timed runs."""
-    run_once(argv, ok)
-    timing = Timing(label, shlex.join(argv), [run_once(argv, ok) for _ in range(runs)])
-    print(f"  {label}: median {timing.median:.3f}s, min {timing.best:.3f}s", file=sys.stderr)
-    return timing
+    return measure_rounds([Command(label, label, argv, ok)], runs)[label]
 
 
-def prepare_trees(base: str, args: argparse.Namespace) -> tuple[make_tree.Stats, make_tree.Stats]:
-    """Generate both trees below ``base``, or reuse the ones a ``--keep`` run left there.
+def prepare_tree(base: str, name: str, fraction: float, args: argparse.Namespace) -> make_tree.Stats:
+    """Generate ``base/name`` with ``fraction`` pod identity, or reuse the one a ``--keep`` run left there.
 
-    Reuse needs the same generator parameters and source, recorded in ``base/trees.json``
-    (outside the trees, so neither grep nor discover reads it).
+    Reuse needs the same generator parameters and source, recorded per tree in
+    ``base/trees.json`` (outside the trees, so neither grep nor wimigrate reads it).
     """
     with open(make_tree.__file__, "rb") as fh:  # a changed generator invalidates kept trees
         generator = hashlib.sha256(fh.read()).hexdigest()[:16]
-    params = {"docs": args.docs, "files": args.files, "pod_identity": args.pod_identity,
+    params = {"docs": args.docs, "files": args.files, "pod_identity": fraction,
               "seed": args.seed, "generator": generator}
+    tree = os.path.join(base, name)
     record = os.path.join(base, "trees.json")
+    saved: dict = {}
     if args.keep and os.path.isfile(record):
         with open(record, encoding="utf-8") as fh:
             saved = json.load(fh)
-        trees = [os.path.join(base, name) for name in ("pi", "pi0")]
-        if saved.get("params") == params and all(os.path.isdir(t) for t in trees):
-            stats = [make_tree.Stats(**s) for s in saved["stats"]]
-            for tree, s in zip(trees, stats, strict=True):
-                print(f"reusing {tree}: {s.summary()}", file=sys.stderr)
-            return stats[0], stats[1]
-    stats = []
-    for name, fraction in (("pi", args.pod_identity), ("pi0", 0.0)):
-        tree = os.path.join(base, name)
-        s = make_tree.generate(tree, args.docs, args.files, fraction, args.seed)
-        print(f"generated {tree}: {s.summary()}", file=sys.stderr)
-        stats.append(s)
+        if not all(isinstance(v, dict) and "params" in v for v in saved.values()):
+            saved = {}  # an older layout of the record: regenerate
+        entry = saved.get(name)
+        if entry and entry["params"] == params and os.path.isdir(tree):
+            stats = make_tree.Stats(**entry["stats"])
+            print(f"reusing {tree}: {stats.summary()}", file=sys.stderr)
+            return stats
+    stats = make_tree.generate(tree, args.docs, args.files, fraction, args.seed)
+    print(f"generated {tree}: {stats.summary()}", file=sys.stderr)
     if args.keep:
-        scalars = [{k: v for k, v in vars(s).items() if isinstance(v, int)} for s in stats]
+        saved[name] = {"params": params, "stats": {k: v for k, v in vars(stats).items() if isinstance(v, int)}}
         with open(record, "w", encoding="utf-8") as fh:
-            json.dump({"params": params, "stats": scalars}, fh, indent=1)
-    return stats[0], stats[1]
+            json.dump(saved, fh, indent=1)
+    return stats
 
 
-def check_discover(argv: list[str]) -> None:
-    """One run with the output kept: fail early and show what discover found."""
-    proc = subprocess.run(argv, capture_output=True, cwd=PROJECT)
-    if proc.returncode not in OK_CODES:
+def prepare_trees(base: str, args: argparse.Namespace) -> tuple[make_tree.Stats, make_tree.Stats]:
+    """``base/pi`` with the ``--pod-identity`` fraction and ``base/pi0`` without pod identity."""
+    return prepare_tree(base, "pi", args.pod_identity, args), prepare_tree(base, "pi0", 0.0, args)
+
+
+def run_json(argv: list[str], ok: tuple[int, ...] = OK_CODES) -> tuple[int, object, int]:
+    """Run once with the output kept: (exit code, the JSON it printed, bytes printed).
+
+    CommandFailed when the exit code is not in ``ok`` or stdout is not JSON.
+    """
+    proc = subprocess.run(argv, capture_output=True, cwd=PROJECT, env=CHILD_ENV)
+    if proc.returncode not in ok:
         raise CommandFailed(
             f"`{shlex.join(argv)}` exited {proc.returncode}:\n"
             + proc.stderr.decode(errors="replace")
@@ -130,13 +173,18 @@ def check_discover(argv: list[str]) -> None:
             f"`{shlex.join(argv)}` exited {proc.returncode} without JSON on stdout:\n"
             + proc.stderr.decode(errors="replace")
         ) from None
+    return proc.returncode, data, len(proc.stdout)
+
+
+def check_discover(argv: list[str]) -> None:
+    """One run with the output kept: fail early and show what discover found."""
+    code, data, size = run_json(argv)
     if isinstance(data, dict):
         shape = ", ".join(f"{k}: {len(v)}" if isinstance(v, (list, dict)) else k
                           for k, v in data.items())
     else:
         shape = type(data).__name__
-    print(f"  discover exit {proc.returncode}, {len(proc.stdout)} bytes out ({shape})",
-          file=sys.stderr)
+    print(f"  discover exit {code}, {size} bytes out ({shape})", file=sys.stderr)
 
 
 def files_containing(tree: str, needle: bytes) -> int:
@@ -168,6 +216,19 @@ def machine_facts() -> list[tuple[str, str]]:
     ]
 
 
+def table_row(t: Timing, aliases: dict[str, str], extra: str = "") -> str:
+    """``| label | `command` | median | min | extra |``, with paths shortened to their aliases."""
+    command = t.command.replace(sys.executable, "python")
+    for path, alias in sorted(aliases.items(), key=lambda a: -len(a[0])):
+        command = command.replace(path, alias)
+    command = command.replace("|", "\\|")
+    return f"| {t.label} | `{command}` | {t.median:.3f} | {t.best:.3f} | {extra} |"
+
+
+def machine_table() -> list[str]:
+    return ["| Machine | |", "|---|---|", *(f"| {k} | {v} |" for k, v in machine_facts())]
+
+
 def report(timings: dict[str, Timing], stats: make_tree.Stats, stats0: make_tree.Stats,
            extra: list[Timing], runs: int, aliases: dict[str, str], sa_files0: int) -> str:
     """The Markdown block for docs/benchmarks.md."""
@@ -189,11 +250,7 @@ def report(timings: dict[str, Timing], stats: make_tree.Stats, stats0: make_tree
     ]
 
     def row(t: Timing, throughput: str = "") -> None:
-        command = t.command.replace(sys.executable, "python")
-        for path, alias in sorted(aliases.items(), key=lambda a: -len(a[0])):
-            command = command.replace(path, alias)
-        command = command.replace("|", "\\|")
-        lines.append(f"| {t.label} | `{command}` | {t.median:.3f} | {t.best:.3f} | {throughput} |")
+        lines.append(table_row(t, aliases, throughput))
 
     row(timings["pass"])
     row(help_)
@@ -218,10 +275,8 @@ def report(timings: dict[str, Timing], stats: make_tree.Stats, stats0: make_tree
         f"| ratio discover / grep (marginal, imports excluded) | "
         f"{marginal / grep_per_file if grep_per_file else float('inf'):.1f}x |",
         "",
-        "| Machine | |",
-        "|---|---|",
+        *machine_table(),
     ]
-    lines += [f"| {k} | {v} |" for k, v in machine_facts()]
     return "\n".join(lines)
 
 
