@@ -45,7 +45,7 @@ def test_diff_is_the_default_changes_nothing_and_exits_1_when_changes_are_pendin
     before = snapshot(shop)
     result = invoke("--manifests", str(shop))
     assert result.exit_code == 1, result.output
-    assert f"+++ b/{shop}/web.yaml" in result.output
+    assert f"+++ b/{str(shop).lstrip('/')}/web.yaml" in result.output
     assert '+        azure.workload.identity/use: "true"' in result.output
     assert "+      serviceAccountName: id1" in result.output
     assert "new file mode" in result.output and "serviceaccount-id1.yaml" in result.output

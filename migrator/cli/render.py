@@ -64,14 +64,26 @@ def scan_with_progress(paths: Iterable[str], default_namespace: str, max_file_si
         return scan(paths, default_namespace=default_namespace, max_file_size=max_file_size, on_file=tick)
 
 
+PLAIN_ROWS = 60  # above this, rich's table layout costs more than it helps: plain lines
+
+
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Any:
+    from rich.text import Text
+
+    cells = [[v if isinstance(v, Text) else Text("" if v is None else str(v)) for v in row] for row in rows]
+    if len(rows) > PLAIN_ROWS:
+        text = Text(f"{title}\n", style="bold")
+        for row in cells:
+            text.append_text(Text("  ").join(row))
+            text.append("\n")
+        return text
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
     for column in columns:
         table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+    for row in cells:
+        table.add_row(*row)
     return table
 
 

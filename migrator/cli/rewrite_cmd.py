@@ -117,9 +117,16 @@ def _target(as_diff: bool, in_place: bool, out_dir: str | None, manifests: tuple
 
 
 def _diffs(result: Any) -> dict[str, str]:
+    """Diffs with paths relative to the working directory, so `git apply` / `patch -p1` take them there."""
+    import os
+
     from migrator.rewrite.diff import unified_diff
 
-    return {f.path: text for f in result.files if (text := unified_diff(f))}
+    def label(path: str) -> str:
+        relative = os.path.relpath(path)
+        return path if relative.startswith("..") else relative
+
+    return {f.path: text for f in result.files if (text := unified_diff(f, label=label(f.path)))}
 
 
 def _print_diff(text: str) -> None:

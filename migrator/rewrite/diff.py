@@ -15,11 +15,15 @@ def _lines(data: bytes | None) -> list[str]:
     return data.decode("utf-8", errors="replace").splitlines(keepends=True)
 
 
-def unified_diff(outcome: FileOutcome, context: int = 3) -> str:
-    """The diff of one file ('' when nothing changed), with git's headers for new and deleted files."""
+def unified_diff(outcome: FileOutcome, context: int = 3, label: str | None = None) -> str:
+    """The diff of one file ('' when nothing changed), with git's headers for new and deleted files.
+
+    ``label`` is the path shown after ``a/`` and ``b/`` (default: the outcome's path).
+    """
     if outcome.status not in ("changed", "created", "deleted"):
         return ""
-    path = outcome.path[2:] if outcome.path.startswith("./") else outcome.path
+    path = label or outcome.path
+    path = path[2:] if path.startswith("./") else path.lstrip("/")
     before, after = _lines(outcome.before), _lines(outcome.after)
     header = [f"diff --git a/{path} b/{path}\n"]
     if outcome.status == "created":

@@ -24,7 +24,7 @@ from migrator.rewrite.edits import AppendItem, DeleteItem, Edit, EditError
 from migrator.rewrite.phases import Changes, NewServiceAccount, ParsedDocument, PhaseOptions
 from migrator.rewrite.yamledit import edit_document, render
 from migrator.sources.manifests.parse import compose, construct, split_documents
-from migrator.sources.manifests.reader import is_template
+from migrator.sources.manifests.reader import declares_context, is_template
 
 # A chunk is parsed only when it may hold something the phase acts on.
 NEEDLES = {
@@ -32,6 +32,7 @@ NEEDLES = {
     "cleanup": ("aadpodid", "AzureIdentity", "AzurePodIdentityException"),
     "remove-sidecar": ("proxy-sidecar",),
 }
+_MIGRATE_PARSE = re.compile("aadpodidbinding|SecretProviderClass")
 _BARE_MARKER = re.compile(r"\A---[ \t]*\r?\n")
 KUSTOMIZATION_LISTS = ("resources", "patchesStrategicMerge", "components", "bases")
 _CONTENT_LINE = re.compile(r"(?m)^(?![ \t]*(?:#.*)?\r?$)(?!---[ \t]*(?:#.*)?\r?$)(?!\.\.\.[ \t]*\r?$)")
@@ -160,6 +161,8 @@ def _documents(loaded: _Text, needles: tuple[str, ...], override: str | None) ->
     for index, (line, chunk) in enumerate(loaded.chunks):
         if not any(n in chunk for n in needles):
             continue
+        if needles is NEEDLES["migrate"] and not _MIGRATE_PARSE.search(chunk) and not declares_context(chunk):
+            continue  # it names a ServiceAccount only as an RBAC subject
         try:
             data = construct(compose(chunk))
         except (yaml.YAMLError, TypeError, RecursionError):
@@ -274,6 +277,7 @@ class KustomizationEditor:
         self.data: dict[str, dict] = {}
         self.edits: dict[str, list[Edit]] = {}
         self.notes: dict[str, dict[str, list[str]]] = {}
+        self.index: dict[str, list[tuple[str, str, int]]] | None = None
 
     def _parsed(self, directory: str) -> dict:
         if directory not in self.data:
@@ -297,21 +301,27 @@ class KustomizationEditor:
                     found.append((key, index, os.path.normpath(os.path.join(directory, entry))))
         return found
 
+    def _listing(self, target: str) -> list[tuple[str, str, int]]:
+        """(kustomization directory, list key, index) of every entry naming ``target``."""
+        if self.index is None:
+            self.index = {}
+            for directory in self.files:
+                for key, index, listed in self._entries(directory):
+                    self.index.setdefault(listed, []).append((directory, key, index))
+        return self.index.get(target, [])
+
     def add_beside(self, listed: str, new: str) -> None:
         """List ``new`` in the resources of every kustomization that names ``listed``."""
-        for directory in self.files:
-            if any(target == listed for _, _, target in self._entries(directory)):
-                relative = posixpath.join(*os.path.relpath(new, directory).split(os.sep))
-                self.edits.setdefault(directory, []).append(AppendItem(("resources",), relative))
-                self._note(directory, "resources: add", relative)
+        for directory in dict.fromkeys(d for d, _, _ in self._listing(listed)):
+            relative = posixpath.join(*os.path.relpath(new, directory).split(os.sep))
+            self.edits.setdefault(directory, []).append(AppendItem(("resources",), relative))
+            self._note(directory, "resources: add", relative)
 
     def forget(self, deleted: str) -> None:
         """Drop a deleted file from every kustomization that names it."""
-        for directory in self.files:
-            hits = [(key, index) for key, index, target in self._entries(directory) if target == deleted]
-            for key, index in sorted(hits, key=lambda h: -h[1]):
-                self.edits.setdefault(directory, []).append(DeleteItem((key,), index))
-                self._note(directory, f"{key}: remove", os.path.relpath(deleted, directory))
+        for directory, key, index in sorted(self._listing(deleted), key=lambda h: -h[2]):
+            self.edits.setdefault(directory, []).append(DeleteItem((key,), index))
+            self._note(directory, f"{key}: remove", os.path.relpath(deleted, directory))
 
     def _note(self, directory: str, what: str, entry: str) -> None:
         self.notes.setdefault(directory, {}).setdefault(what, []).append(entry)

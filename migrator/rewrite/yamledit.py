@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 import yaml
 from yaml import MappingNode, Node, ScalarNode, SequenceNode
@@ -43,9 +44,10 @@ def edit_document(text: str, edits: list[Edit]) -> str:
     """``text`` (one YAML document) with ``edits`` made; EditError when that cannot be done faithfully."""
     if not edits:
         return text
-    expected = apply(construct(_compose(text)), edits)
-    for edit in edits:
-        text = _Splicer(text).apply(edit)
+    root = _compose(text)
+    expected = apply(construct(root), edits)
+    for i, group in enumerate(_groups(edits)):
+        text = _Splicer(text, root if i == 0 else None).apply(group)
     try:
         result = construct(_compose(text))
     except EditError:
@@ -56,6 +58,35 @@ def edit_document(text: str, edits: list[Edit]) -> str:
             "around the change); make this change by hand"
         )
     return text
+
+
+@dataclass(frozen=True)
+class _Many:
+    """Several SetKeys (``key: value`` items) or AppendItems (values) on one path, made in one splice."""
+
+    path: Path
+    items: tuple[tuple[str, str], ...] | tuple[str, ...]
+    sequence: bool
+
+
+def _groups(edits: list[Edit]) -> list[Edit | _Many]:
+    """Runs of SetKey (or AppendItem) on the same path become one edit: one parse, one insertion."""
+    groups: list[Edit | _Many] = []
+    for edit in edits:
+        last = groups[-1] if groups else None
+        if isinstance(edit, SetKey):
+            if isinstance(last, _Many) and not last.sequence and last.path == edit.path:
+                groups[-1] = _Many(edit.path, (*last.items, (edit.key, edit.value)), False)
+                continue
+            groups.append(_Many(edit.path, ((edit.key, edit.value),), False))
+        elif isinstance(edit, AppendItem):
+            if isinstance(last, _Many) and last.sequence and last.path == edit.path:
+                groups[-1] = _Many(edit.path, (*last.items, edit.value), True)
+                continue
+            groups.append(_Many(edit.path, (edit.value,), True))
+        else:
+            groups.append(edit)
+    return groups
 
 
 def _compose(text: str) -> Node:
@@ -122,9 +153,9 @@ def _pair(node: MappingNode, key: str) -> tuple[Node, Node] | None:
 class _Splicer:
     """One edit on one text; a new instance (and parse) per edit keeps marks exact."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, root: Node | None = None) -> None:
         self.text = text
-        self.root = _compose(text)
+        self.root = root if root is not None else _compose(text)
         self.shared = _shared_nodes(self.root)
         self.nl = "\r\n" if "\r\n" in text else "\n"
         keys = [k for k, _ in self.root.value] if isinstance(self.root, MappingNode) else []
@@ -229,11 +260,11 @@ class _Splicer:
             return self.splice(at, at, self.nl + block)  # keep the missing final newline missing
         return self.splice(at, at, block + self.nl)
 
-    def apply(self, edit: Edit) -> str:
-        if isinstance(edit, SetKey):
-            return self.set_key(edit)
-        if isinstance(edit, AppendItem):
-            return self.append_item(edit)
+    def apply(self, edit: Edit | _Many) -> str:
+        if isinstance(edit, _Many):
+            if edit.sequence:
+                return self.append_items(edit.path, list(edit.items))  # type: ignore[arg-type]
+            return self.set_keys(edit.path, list(edit.items))  # type: ignore[arg-type]
         data = construct(self.root)
         if isinstance(edit, DeleteKey):
             if not isinstance(lookup(data, edit.path), dict) or edit.key not in lookup(data, edit.path):
@@ -246,29 +277,36 @@ class _Splicer:
             path, step = removal_target(data, edit.path, edit.index, edit.keep)
         return self.remove(path, step)
 
-    def set_key(self, edit: SetKey) -> str:
-        chain, rest = self.walk(edit.path)
+    def set_keys(self, path: Path, items: list[tuple[str, str]]) -> str:
+        chain, rest = self.walk(path)
         node = chain[-1][1]
         if not rest and isinstance(node, MappingNode):
-            pair = _pair(node, edit.key)
-            if pair is not None:
-                return self.replace_scalar(pair[1], edit.value)
+            present = [(k, v) for k, v in items if _pair(node, k) is not None]
+            if present:  # values to replace: one at a time, each on a fresh parse
+                key, value = present[0]
+                text = self.replace_scalar(_pair(node, key)[1], value)  # type: ignore[index]
+                others = [item for item in items if item != (key, value)]
+                return _Splicer(text).set_keys(path, others) if others else text
             if node.value and not node.flow_style:
-                value = render(edit.value, self.value_style(node))
-                line = " " * node.value[0][0].start_mark.column + f"{self.key(edit.key)}: {value}"
-                return self.insert_lines(self.end_of(node), [line])
-        lead = f"{self.key(edit.key)}: "
-        return self.create(chain, rest, lead + render(edit.value, self.value_style(node if not rest else None)))
+                indent = " " * node.value[0][0].start_mark.column
+                style = self.value_style(node)
+                lines = [f"{indent}{self.key(k)}: {render(v, style)}" for k, v in items]
+                return self.insert_lines(self.end_of(node), lines)
+        style = self.value_style(node if not rest else None)
+        flow = not rest and getattr(node, "flow_style", False)
+        return self.create(chain, rest, [f"{self.key(k, flow)}: {render(v, style, flow)}" for k, v in items])
 
-    def append_item(self, edit: AppendItem) -> str:
-        chain, rest = self.walk(edit.path)
+    def append_items(self, path: Path, values: list[str]) -> str:
+        chain, rest = self.walk(path)
         node = chain[-1][1]
         if not rest and isinstance(node, SequenceNode):
-            value = render(edit.value, self.value_style(node), node.flow_style)
+            style = self.value_style(node)
             if node.flow_style:
-                return self.add_flow_item(node, value)
-            return self.insert_lines(self.end_of(node), [" " * node.start_mark.column + "- " + value])
-        return self.create(chain, rest, "- " + render(edit.value, self.value_style(None)), sequence=True)
+                return self.add_flow_item(node, [render(v, style, True) for v in values])
+            dash = " " * node.start_mark.column + "- "
+            return self.insert_lines(self.end_of(node), [dash + render(v, style) for v in values])
+        style = self.value_style(None)
+        return self.create(chain, rest, ["- " + render(v, style) for v in values], sequence=True)
 
     def replace_scalar(self, node: Node, value: str) -> str:
         if not isinstance(node, ScalarNode):
@@ -306,54 +344,59 @@ class _Splicer:
 
         return bool(search(self.root, False))
 
-    def add_flow_item(self, node: MappingNode | SequenceNode, item: str) -> str:
+    def add_flow_item(self, node: MappingNode | SequenceNode, items: list[str]) -> str:
         if not node.value:
             at = node.start_mark.index + 1
-            return self.splice(at, at, item)
+            return self.splice(at, at, ", ".join(items))
         first = node.value[-1][0] if isinstance(node, MappingNode) else node.value[-1]
         last = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
         at = last.end_mark.index
         if first.start_mark.line == node.start_mark.line:
-            return self.splice(at, at, ", " + item)
-        # one item per line (pretty-printed JSON, commented flow maps): the new item gets its own line,
+            return self.splice(at, at, "".join(", " + item for item in items))
+        # one item per line (pretty-printed JSON, commented flow maps): each new item gets its own line,
         # after the last item's comma and comment
         indent = " " * first.start_mark.column
         rest = _REST_OF_LINE.match(self.text, at)
         if rest is None:  # the closing bracket follows on the same line
-            return self.splice(at, at, "," + self.nl + indent + item)
+            return self.splice(at, at, "".join("," + self.nl + indent + item for item in items))
         if rest.group(1):  # a trailing comma after every item
-            return self.splice(rest.end(), rest.end(), indent + item + "," + self.nl)
-        text = self.splice(rest.end(), rest.end(), indent + item + self.nl)
+            return self.splice(rest.end(), rest.end(), "".join(indent + item + "," + self.nl for item in items))
+        text = self.splice(rest.end(), rest.end(), ("," + self.nl).join(indent + item for item in items) + self.nl)
         return text[:at] + "," + text[at:]
 
-    def create(self, chain, rest: Path, entry: str, sequence: bool = False) -> str:
-        """Add what is missing of ``rest`` below the last node found, then ``entry`` (``k: v`` or ``- v``)."""
+    def create(self, chain, rest: Path, entries: list[str], sequence: bool = False) -> str:
+        """Add what is missing of ``rest`` below the last node found, then ``entries`` (``k: v`` or ``- v``)."""
         if any(not isinstance(step, str) for step in rest):
             raise EditError(f"cannot create {'/'.join(map(str, rest))}: a list index is missing")
         key_node, node = chain[-1]
         step = self.step(chain)
         if isinstance(node, MappingNode) and (rest or node.flow_style):
             if node.flow_style:
-                return self.add_flow_item(node, self.flow_nest(rest, entry, sequence))
+                items = [self.flow_nest(rest, entries, sequence)] if rest else entries
+                return self.add_flow_item(node, items)
             indent = node.value[0][0].start_mark.column
-            return self.insert_lines(self.end_of(node), self._block(indent, step, rest, entry, sequence))
+            return self.insert_lines(self.end_of(node), self._block(indent, step, rest, entries, sequence))
         if _is_null(node) and key_node is not None:
             if node.value == "":
                 if rest:
-                    lines = self._block(key_node.start_mark.column + step, step, rest, entry, sequence)
+                    lines = self._block(key_node.start_mark.column + step, step, rest, entries, sequence)
                 else:
                     indent = key_node.start_mark.column + (self.sequence_offset() if sequence else step)
-                    lines = [" " * indent + entry]
+                    lines = [" " * indent + entry for entry in entries]
                 return self.insert_lines(self.after_line(node.end_mark.index), lines)
             if rest:
-                flow = "{" + self.flow_nest(rest, entry, sequence) + "}"
+                flow = "{" + self.flow_nest(rest, entries, sequence) + "}"
             else:
-                flow = f"[{entry[2:]}]" if sequence else "{" + entry + "}"
+                flow = self._flow_collection(entries, sequence)
             return self.splice(node.start_mark.index, node.end_mark.index, flow)
-        raise EditError(
-            f"expected a {'list' if sequence and not rest else 'mapping'} at line "
-            f"{node.start_mark.line + 1}, found a {node.id}"
-        )
+        kind = "list" if sequence and not rest else "mapping"
+        raise EditError(f"expected a {kind} at line {node.start_mark.line + 1}, found a {node.id}")
+
+    @staticmethod
+    def _flow_collection(entries: list[str], sequence: bool) -> str:
+        if sequence:
+            return "[" + ", ".join(entry[2:] for entry in entries) + "]"
+        return "{" + ", ".join(entries) + "}"
 
     def value_style(self, neighbours: Node | None) -> str | None:
         return self.key_style or _sibling_style(neighbours)
@@ -361,21 +404,19 @@ class _Splicer:
     def key(self, name: str, flow: bool = False) -> str:
         return render(name, self.key_style, flow)
 
-    def flow_nest(self, names: Path, entry: str, sequence: bool = False) -> str:
-        """``a: {b: {entry}}`` for inserting below a flow mapping."""
-        if not names:
-            return entry
-        inner = f"[{entry[2:]}]" if sequence else "{" + entry + "}"
+    def flow_nest(self, names: Path, entries: list[str], sequence: bool = False) -> str:
+        """``a: {b: {entries}}`` for inserting below a flow mapping."""
+        inner = self._flow_collection(entries, sequence)
         for name in reversed(names[1:]):
             inner = "{" + f"{self.key(str(name), True)}: {inner}" + "}"
         return f"{self.key(str(names[0]), True)}: {inner}"
 
-    def _block(self, indent: int, step: int, names: Path, entry: str, sequence: bool) -> list[str]:
+    def _block(self, indent: int, step: int, names: Path, entries: list[str], sequence: bool) -> list[str]:
         lines = [" " * (indent + depth * step) + f"{self.key(str(name))}:" for depth, name in enumerate(names)]
         inner = indent + len(names) * step
         if sequence:
             inner = indent + (len(names) - 1) * step + self.sequence_offset()
-        return lines + [" " * inner + entry]
+        return lines + [" " * inner + entry for entry in entries]
 
     def remove(self, path: Path, step: str | int) -> str:
         chain, rest = self.walk(path)

@@ -74,6 +74,11 @@ def has_context_objects(data: bytes) -> bool:
     return bool(_CONTEXT_KIND_BYTES.search(data))
 
 
+def declares_context(text: str) -> bool:
+    """Whether a document declares a ServiceAccount or Namespace (not just names one in RBAC)."""
+    return bool(_CONTEXT_KIND.search(text))
+
+
 def may_mention_pod_identity(data: bytes) -> bool:
     """Cheap and conservative: False only for files that cannot mention pod identity."""
     return any(n in data for n in _COARSE_NEEDLES)
