@@ -21,6 +21,8 @@ class Document:
     data: Any
     lines: dict[Path, int] = field(default_factory=dict)
     index: int = 0
+    chunk_line: int = 0
+    """First line of the ``---`` chunk the document was read from (0: not from a file)."""
 
     def line_of(self, *keys: Any) -> int:
         """Line of the deepest known prefix of ``keys``, else the document's start."""

@@ -47,6 +47,7 @@ def run_rewrite(tree: ScanResult, phase: PhaseOptions, plan_options: PlanOptions
         phase,
         tree.namespaces,
         {f.real for f in tree.files.values()} | {f.real for f in tree.kustomizations},
+        tree.parsed,
     )
     result.findings[:0] = findings
     result.examined = len(tree.files)

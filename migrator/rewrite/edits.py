@@ -81,9 +81,9 @@ def removal_target(data: Any, path: Path, step: str | int, keep: int) -> tuple[P
     return path, step
 
 
-def apply(data: Any, edits: list[Edit]) -> Any:
-    """``data`` with ``edits`` made, as the edited text must read back."""
-    result = copy.deepcopy(data)
+def apply(data: Any, edits: list[Edit], *, in_place: bool = False) -> Any:
+    """``data`` with ``edits`` made, as the edited text must read back (a copy unless ``in_place``)."""
+    result = data if in_place else copy.deepcopy(data)
     for edit in edits:
         result = _apply_one(result, edit)
     return result

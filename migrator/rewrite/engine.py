@@ -32,6 +32,7 @@ NEEDLES = {
     "cleanup": ("aadpodid", "AzureIdentity", "AzurePodIdentityException"),
     "remove-sidecar": ("proxy-sidecar",),
 }
+_UNREAD = object()
 _MIGRATE_PARSE = re.compile("aadpodidbinding|SecretProviderClass")
 _BARE_MARKER = re.compile(r"\A---[ \t]*\r?\n")
 KUSTOMIZATION_LISTS = ("resources", "patchesStrategicMerge", "components", "bases")
@@ -96,16 +97,18 @@ def rewrite(
     options: PhaseOptions,
     namespaces: dict[str, str] | None = None,
     taken: set[str] | None = None,
+    parsed: dict[tuple[str, int], Any] | None = None,
 ) -> RewriteResult:
     """Outcome per file of running ``options.phase`` over ``files``.
 
     ``namespaces`` maps real paths to the namespace a kustomization imposes;
-    ``taken`` holds real paths a new file must not take.
+    ``taken`` holds real paths a new file must not take; ``parsed`` holds data
+    already read, by (path, first line of the chunk), so it is not parsed twice.
     """
     if options.phase not in phases.PHASES:
         raise ValueError(f"unknown phase {options.phase!r}")
     result = RewriteResult(options.phase, examined=len(files))
-    texts, docs, skipped = _read_sources(files, NEEDLES[options.phase], namespaces or {})
+    texts, docs, skipped = _read_sources(files, NEEDLES[options.phase], namespaces or {}, parsed or {})
     result.files.extend(skipped)
     changes = _changes(options, docs, plan, inventory)
     result.findings.extend(changes.findings)
@@ -126,7 +129,7 @@ def rewrite(
 
 
 def _read_sources(
-    files: list[SourceFile], needles: tuple[str, ...], namespaces: dict[str, str]
+    files: list[SourceFile], needles: tuple[str, ...], namespaces: dict[str, str], parsed: dict[tuple[str, int], Any]
 ) -> tuple[dict[str, _Text], list[ParsedDocument], list[FileOutcome]]:
     """Decoded files, the documents the phase may act on, and the templates it must skip."""
     texts: dict[str, _Text] = {}
@@ -142,7 +145,7 @@ def _read_sources(
                 skipped.append(FileOutcome(source.path, source.real, "skipped", notes=[note]))
             continue
         texts[source.path] = loaded
-        docs.extend(_documents(loaded, needles, namespaces.get(source.real)))
+        docs.extend(_documents(loaded, needles, namespaces.get(source.real), parsed))
     return texts, docs, skipped
 
 
@@ -156,17 +159,21 @@ def _load(source: SourceFile) -> _Text | None:
     return _Text(source, text, bom, split_documents(text))
 
 
-def _documents(loaded: _Text, needles: tuple[str, ...], override: str | None) -> list[ParsedDocument]:
+def _documents(
+    loaded: _Text, needles: tuple[str, ...], override: str | None, parsed: dict[tuple[str, int], Any]
+) -> list[ParsedDocument]:
     docs = []
     for index, (line, chunk) in enumerate(loaded.chunks):
         if not any(n in chunk for n in needles):
             continue
         if needles is NEEDLES["migrate"] and not _MIGRATE_PARSE.search(chunk) and not declares_context(chunk):
             continue  # it names a ServiceAccount only as an RBAC subject
-        try:
-            data = construct(compose(chunk))
-        except (yaml.YAMLError, TypeError, RecursionError):
-            continue  # reported by discovery as invalid-yaml
+        data = parsed.get((loaded.source.path, line), _UNREAD)
+        if data is _UNREAD:
+            try:
+                data = construct(compose(chunk))
+            except (yaml.YAMLError, TypeError, RecursionError):
+                continue  # reported by discovery as invalid-yaml
         if isinstance(data, dict):
             docs.append(ParsedDocument(loaded.source.path, index, line, data, override))
     return docs

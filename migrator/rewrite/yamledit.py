@@ -45,7 +45,7 @@ def edit_document(text: str, edits: list[Edit]) -> str:
     if not edits:
         return text
     root = _compose(text)
-    expected = apply(construct(root), edits)
+    expected = apply(construct(root), edits, in_place=True)  # a fresh construct: no copy needed
     for i, group in enumerate(_groups(edits)):
         text = _Splicer(text, root if i == 0 else None).apply(group)
     try:
@@ -156,7 +156,7 @@ class _Splicer:
     def __init__(self, text: str, root: Node | None = None) -> None:
         self.text = text
         self.root = root if root is not None else _compose(text)
-        self.shared = _shared_nodes(self.root)
+        self.shared = _shared_nodes(self.root) if "*" in text else set()  # no alias, nothing shared
         self.nl = "\r\n" if "\r\n" in text else "\n"
         keys = [k for k, _ in self.root.value] if isinstance(self.root, MappingNode) else []
         # JSON manifests (and YAML written like JSON) quote every key: new keys follow

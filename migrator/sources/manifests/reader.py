@@ -171,7 +171,12 @@ def parse_chunk(path: str, chunk: str, start_line: int, result: FileResult, temp
         _collect_lines(node, (), lines, start_line)
         result.documents.append(
             Document(
-                path=path, line=start_line + node.start_mark.line, data=data, lines=lines, index=len(result.documents)
+                path=path,
+                line=start_line + node.start_mark.line,
+                data=data,
+                lines=lines,
+                index=len(result.documents),
+                chunk_line=start_line,
             )
         )
 

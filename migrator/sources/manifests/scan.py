@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from migrator.core import findings as F
 from migrator.core.document import Document
@@ -41,6 +43,8 @@ class ScanResult:
     kustomizations: list[FoundFile] = field(default_factory=list)
     namespaces: dict[str, str] = field(default_factory=dict)
     """Real path -> the namespace a kustomization imposes on it."""
+    parsed: dict[tuple[str, int], Any] = field(default_factory=dict)
+    """(path, first line of a ``---`` chunk) -> its data, for chunks holding one document."""
 
 
 def scan(
@@ -127,6 +131,10 @@ def scan_tree(
     stats["documents"] += _add_context(inventory, deferred, skipped, default_namespace, namespaces, max_file_size)
     inventory.stats = stats
     tree.namespaces = namespaces
+    per_chunk = Counter((doc.path, doc.chunk_line) for _, doc in documents)
+    tree.parsed = {
+        (doc.path, doc.chunk_line): doc.data for _, doc in documents if per_chunk[doc.path, doc.chunk_line] == 1
+    }
     return tree
 
 
