@@ -46,8 +46,29 @@ def edit_document(text: str, edits: list[Edit]) -> str:
         return text
     root = _compose(text)
     expected = apply(construct(root), edits, in_place=True)  # a fresh construct: no copy needed
-    for i, group in enumerate(_groups(edits)):
-        text = _Splicer(text, root if i == 0 else None).apply(group)
+    splicer: _Splicer | None = _Splicer(text, root)
+    pending: list[Splice] = []
+    for group in _groups(edits):
+        # SetKey/AppendItem runs on unrelated paths are all planned on one parse; a removal, or a
+        # run that depends on what an earlier one adds, gets a fresh parse of the text so far
+        alone = not isinstance(group, _Many)
+        if splicer is None:
+            splicer = _Splicer(text)  # nothing is pending here
+        conflict = not alone and splicer.depends(group)
+        if pending and (alone or conflict):
+            text, pending = _splice_all(text, pending), []
+            splicer = _Splicer(text)
+            if not alone:
+                splicer.depends(group)
+        splices = splicer.plan(group)
+        if pending and _overlap(pending + splices):
+            text, pending = _splice_all(text, pending), []
+            splicer = _Splicer(text)
+            splices = splicer.plan(group)
+        pending += splices
+        if alone:
+            text, pending, splicer = _splice_all(text, pending), [], None
+    text = _splice_all(text, pending)
     try:
         result = construct(_compose(text))
     except EditError:
@@ -58,6 +79,33 @@ def edit_document(text: str, edits: list[Edit]) -> str:
             "around the change); make this change by hand"
         )
     return text
+
+
+Splice = tuple[int, int, str]
+"""Replace ``text[start:end]`` with the string; positions refer to the text that was parsed."""
+
+
+def _splice_all(text: str, splices: list[Splice]) -> str:
+    """Make every splice, from the end backwards.
+
+    Blocks inserted at one position end up deepest-indented first (a key closing an
+    inner mapping before a key of its parent), then in the order they were planned.
+    """
+
+    def indent(new: str) -> int:
+        line = new.lstrip("\r\n")
+        return len(line) - len(line.lstrip(" "))
+
+    order = sorted(range(len(splices)), key=lambda i: (splices[i][0], -indent(splices[i][2]), i), reverse=True)
+    for i in order:
+        start, end, new = splices[i]
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _overlap(splices: list[Splice]) -> bool:
+    ordered = sorted(splices, key=lambda s: (s[0], s[1]))
+    return any(a[1] > b[0] and a[0] != a[1] for a, b in zip(ordered, ordered[1:], strict=False))
 
 
 @dataclass(frozen=True)
@@ -157,10 +205,22 @@ class _Splicer:
         self.text = text
         self.root = root if root is not None else _compose(text)
         self.shared = _shared_nodes(self.root) if "*" in text else set()  # no alias, nothing shared
+        self.planned: list[tuple[Path, tuple[int, str | int] | None]] = []
         self.nl = "\r\n" if "\r\n" in text else "\n"
         keys = [k for k, _ in self.root.value] if isinstance(self.root, MappingNode) else []
         # JSON manifests (and YAML written like JSON) quote every key: new keys follow
         self.key_style = '"' if keys and all(getattr(k, "style", None) == '"' for k in keys) else None
+
+    def depends(self, group: _Many) -> bool:
+        """Whether ``group`` touches what a run planned earlier on this parse adds or changes."""
+        chain, rest = self._walk(group.path)
+        creates = (id(chain[-1][1]), rest[0]) if rest else None
+        for path, created in self.planned:
+            shorter = min(len(path), len(group.path))
+            if path[:shorter] == group.path[:shorter] or (creates and creates == created):
+                return True
+        self.planned.append((group.path, creates))
+        return False
 
     # -- locating --------------------------------------------------------
     def walk(self, path: Path) -> tuple[list[tuple[Node | None, Node]], Path]:
@@ -251,16 +311,17 @@ class _Splicer:
                 yield from self._pairs(item, depth + 1)
 
     # -- splicing --------------------------------------------------------
-    def splice(self, start: int, end: int, new: str) -> str:
-        return self.text[:start] + new + self.text[end:]
+    def splice(self, start: int, end: int, new: str) -> list[Splice]:
+        return [(start, end, new)]
 
-    def insert_lines(self, at: int, lines: list[str]) -> str:
+    def insert_lines(self, at: int, lines: list[str]) -> list[Splice]:
         block = self.nl.join(lines)
         if at == len(self.text) and not self.text.endswith("\n"):
             return self.splice(at, at, self.nl + block)  # keep the missing final newline missing
         return self.splice(at, at, block + self.nl)
 
-    def apply(self, edit: Edit | _Many) -> str:
+    def plan(self, edit: Edit | _Many) -> list[Splice]:
+        """The splices that make ``edit`` in this text."""
         if isinstance(edit, _Many):
             if edit.sequence:
                 return self.append_items(edit.path, list(edit.items))  # type: ignore[arg-type]
@@ -268,35 +329,41 @@ class _Splicer:
         data = construct(self.root)
         if isinstance(edit, DeleteKey):
             if not isinstance(lookup(data, edit.path), dict) or edit.key not in lookup(data, edit.path):
-                return self.text
+                return []
             path, step = removal_target(data, edit.path, edit.key, edit.keep)
         else:
             found = lookup(data, edit.path)
             if not isinstance(found, list) or not 0 <= edit.index < len(found):
-                return self.text
+                return []
             path, step = removal_target(data, edit.path, edit.index, edit.keep)
         return self.remove(path, step)
 
-    def set_keys(self, path: Path, items: list[tuple[str, str]]) -> str:
+    def set_keys(self, path: Path, items: list[tuple[str, str]]) -> list[Splice]:
         chain, rest = self.walk(path)
         node = chain[-1][1]
+        splices: list[Splice] = []
         if not rest and isinstance(node, MappingNode):
-            present = [(k, v) for k, v in items if _pair(node, k) is not None]
-            if present:  # values to replace: one at a time, each on a fresh parse
-                key, value = present[0]
-                text = self.replace_scalar(_pair(node, key)[1], value)  # type: ignore[index]
-                others = [item for item in items if item != (key, value)]
-                return _Splicer(text).set_keys(path, others) if others else text
+            missing = []
+            for key, value in items:
+                pair = _pair(node, key)
+                if pair is None:
+                    missing.append((key, value))
+                else:
+                    splices += self.replace_scalar(pair[1], value)
+            if not missing:
+                return splices
+            items = missing
             if node.value and not node.flow_style:
                 indent = " " * node.value[0][0].start_mark.column
                 style = self.value_style(node)
                 lines = [f"{indent}{self.key(k)}: {render(v, style)}" for k, v in items]
-                return self.insert_lines(self.end_of(node), lines)
+                return splices + self.insert_lines(self.end_of(node), lines)
         style = self.value_style(node if not rest else None)
         flow = not rest and getattr(node, "flow_style", False)
-        return self.create(chain, rest, [f"{self.key(k, flow)}: {render(v, style, flow)}" for k, v in items])
+        entries = [f"{self.key(k, flow)}: {render(v, style, flow)}" for k, v in items]
+        return splices + self.create(chain, rest, entries)
 
-    def append_items(self, path: Path, values: list[str]) -> str:
+    def append_items(self, path: Path, values: list[str]) -> list[Splice]:
         chain, rest = self.walk(path)
         node = chain[-1][1]
         if not rest and isinstance(node, SequenceNode):
@@ -308,11 +375,11 @@ class _Splicer:
         style = self.value_style(None)
         return self.create(chain, rest, ["- " + render(v, style) for v in values], sequence=True)
 
-    def replace_scalar(self, node: Node, value: str) -> str:
+    def replace_scalar(self, node: Node, value: str) -> list[Splice]:
         if not isinstance(node, ScalarNode):
             raise EditError(f"expected a string at line {node.start_mark.line + 1}, found a {node.id}")
         if node.value == value and node.tag == "tag:yaml.org,2002:str":
-            return self.text
+            return []
         style = node.style if node.style in ("'", '"') else None
         new = render(value, style, self._in_flow(node))
         start, end = node.start_mark.index, node.end_mark.index
@@ -344,7 +411,7 @@ class _Splicer:
 
         return bool(search(self.root, False))
 
-    def add_flow_item(self, node: MappingNode | SequenceNode, items: list[str]) -> str:
+    def add_flow_item(self, node: MappingNode | SequenceNode, items: list[str]) -> list[Splice]:
         if not node.value:
             at = node.start_mark.index + 1
             return self.splice(at, at, ", ".join(items))
@@ -361,10 +428,10 @@ class _Splicer:
             return self.splice(at, at, "".join("," + self.nl + indent + item for item in items))
         if rest.group(1):  # a trailing comma after every item
             return self.splice(rest.end(), rest.end(), "".join(indent + item + "," + self.nl for item in items))
-        text = self.splice(rest.end(), rest.end(), ("," + self.nl).join(indent + item for item in items) + self.nl)
-        return text[:at] + "," + text[at:]
+        lines = ("," + self.nl).join(indent + item for item in items) + self.nl
+        return [(at, at, ","), (rest.end(), rest.end(), lines)]
 
-    def create(self, chain, rest: Path, entries: list[str], sequence: bool = False) -> str:
+    def create(self, chain, rest: Path, entries: list[str], sequence: bool = False) -> list[Splice]:
         """Add what is missing of ``rest`` below the last node found, then ``entries`` (``k: v`` or ``- v``)."""
         if any(not isinstance(step, str) for step in rest):
             raise EditError(f"cannot create {'/'.join(map(str, rest))}: a list index is missing")
@@ -418,11 +485,11 @@ class _Splicer:
             inner = indent + (len(names) - 1) * step + self.sequence_offset()
         return lines + [" " * inner + entry for entry in entries]
 
-    def remove(self, path: Path, step: str | int) -> str:
+    def remove(self, path: Path, step: str | int) -> list[Splice]:
         chain, rest = self.walk(path)
         container = chain[-1][1]
         if rest:
-            return self.text
+            return []
         if isinstance(container, MappingNode):
             pairs = container.value
             index = next(i for i, (k, _) in enumerate(pairs) if isinstance(k, ScalarNode) and k.value == step)
@@ -442,17 +509,17 @@ class _Splicer:
         end = self.end_of(last)
         if end == len(self.text) and not self.text.endswith("\n") and start > 0:
             start -= 2 if self.text[max(0, start - 2) : start] == "\r\n" else 1
-        text = self.splice(start, end, "")
+        removal = self.splice(start, end, "")
         if len(entries) > 1:
-            return text
+            return removal
         holder = chain[-1][0]  # the container is left empty, where removal_target chose to keep it
         if holder is None:
             raise EditError(f"removing line {first.start_mark.line + 1} would leave an empty document part")
         colon = self.text.index(":", holder.end_mark.index)
         empty = " {}" if isinstance(container, MappingNode) else " []"
-        return text[: colon + 1] + empty + text[colon + 1 :]
+        return removal + [(colon + 1, colon + 1, empty)]
 
-    def remove_flow(self, container: Node, entries: list[tuple[Node, Node]], index: int) -> str:
+    def remove_flow(self, container: Node, entries: list[tuple[Node, Node]], index: int) -> list[Splice]:
         first, last = entries[index]
         if len(entries) == 1:
             return self.splice(container.start_mark.index + 1, container.end_mark.index - 1, "")
@@ -461,12 +528,12 @@ class _Splicer:
         if not self.text[start : first.start_mark.index].strip() and rest:
             # the item has its own line (and maybe a comment): the line goes, and when it was the
             # last item without a trailing comma, so does the comma of the item before it
-            text = self.splice(start, rest.end(), "")
+            removal = self.splice(start, rest.end(), "")
             previous = entries[index - 1][1].end_mark.index if index else -1
             comma = _COMMA.match(self.text, previous) if index == len(entries) - 1 and not rest.group(1) else None
             if comma and index:
-                return text[: comma.end() - 1] + text[comma.end() :]
-            return text
+                return removal + [(comma.end() - 1, comma.end(), "")]
+            return removal
         if index < len(entries) - 1:
             return self.splice(first.start_mark.index, entries[index + 1][0].start_mark.index, "")
         return self.splice(entries[index - 1][1].end_mark.index, last.end_mark.index, "")
