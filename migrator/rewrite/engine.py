@@ -113,7 +113,8 @@ def rewrite(
     changes = _changes(options, docs, plan, inventory)
     result.findings.extend(changes.findings)
     touched = sorted({path for path, _ in (*changes.edits, *changes.deleted)})
-    outcomes = {o.path: o for o in (_apply(texts[path], changes) for path in touched) if o is not None}
+    data = {doc.key: doc.data for doc in docs}
+    outcomes = {o.path: o for o in (_apply(texts[path], changes, data) for path in touched) if o is not None}
     kustom = KustomizationEditor(kustomizations)
     # a ServiceAccount whose workload could not be switched to it would only be clutter
     requests = [r for r in changes.new_service_accounts if getattr(outcomes.get(r.beside), "status", "") != "failed"]
@@ -189,7 +190,7 @@ def _changes(options: PhaseOptions, docs: list[ParsedDocument], plan: Plan | Non
     return phases.cleanup(docs, plan, inventory, options)
 
 
-def _apply(loaded: _Text, changes: Changes) -> FileOutcome | None:
+def _apply(loaded: _Text, changes: Changes, data: dict[tuple[str, int], Any]) -> FileOutcome | None:
     source = loaded.source
     notes = changes.summary(source.path)
     pieces = []
@@ -198,7 +199,7 @@ def _apply(loaded: _Text, changes: Changes) -> FileOutcome | None:
         if key in changes.deleted:
             continue
         try:
-            pieces.append(edit_document(chunk, changes.edits.get(key, [])))
+            pieces.append(edit_document(chunk, changes.edits.get(key, []), data.get(key)))
         except EditError as exc:
             error = f"{source.path}:{line}: {exc}"
             return FileOutcome(source.path, source.real, "failed", source.data, notes=notes, error=error)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 from yaml import MappingNode, Node, ScalarNode, SequenceNode
@@ -40,12 +41,16 @@ _ALIGNED_COMMENT = re.compile(r"(  +)#")
 _INDICATORS = set("!&*-?:,[]{}#|>@`\"'%")
 
 
-def edit_document(text: str, edits: list[Edit]) -> str:
-    """``text`` (one YAML document) with ``edits`` made; EditError when that cannot be done faithfully."""
+def edit_document(text: str, edits: list[Edit], data: Any = None) -> str:
+    """``text`` (one YAML document) with ``edits`` made; EditError when that cannot be done faithfully.
+
+    ``data`` is the document as already read, if it was (None: not read; it is copied, never changed).
+    """
     if not edits:
         return text
     root = _compose(text)
-    expected = apply(construct(root), edits, in_place=True)  # a fresh construct: no copy needed
+    # a fresh construct needs no copy; data read before is copied
+    expected = apply(construct(root), edits, in_place=True) if data is None else apply(data, edits)
     splicer: _Splicer | None = _Splicer(text, root)
     pending: list[Splice] = []
     for group in _groups(edits):
