@@ -51,6 +51,11 @@ def _strip(obj: Any) -> Any:
         return obj
     obj = copy.deepcopy(obj)
     kind = obj.get("kind")
+    labels = (obj.get("metadata") or {}).get("labels")
+    if kind in TEMPLATE_PATHS and isinstance(labels, dict):
+        labels.pop("aadpodidbinding", None)  # cleanup takes it off the workload object too
+        if not labels:
+            obj["metadata"].pop("labels")
     if kind in TEMPLATE_PATHS:
         template = obj
         for step in TEMPLATE_PATHS[kind]:

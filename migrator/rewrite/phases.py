@@ -354,6 +354,10 @@ def cleanup(docs: list[ParsedDocument], plan: Plan, inventory: Inventory, option
             still_needed.add(value)
             changes.findings.append(F.make("not-migrated", f"{ref} is not migrated: {reason}", carrying[0].source, ref))
             continue
+        for o in entries:  # the label on the workload object itself selects nothing
+            if o.template != o.at and BINDING_LABEL in mapping(dig(o.obj, "metadata", "labels")):
+                edit = DeleteKey(o.at + ("metadata", "labels"), BINDING_LABEL, len(o.at) + 1)
+                changes.add(o.doc, o.name, "remove label aadpodidbinding from the object", edit)
         if any(_own_selector_uses_label(o) for o in entries):
             continue  # the plan reports selector-label-retained: a selector is immutable
         users = [s for s in selectors if s.selects(key[0], value)]

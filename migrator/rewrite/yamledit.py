@@ -37,6 +37,8 @@ _INVALID = object()
 # What may follow the last value of a flow collection on its line: a comma, a comment.
 _REST_OF_LINE = re.compile(r"[ \t]*(,)?[ \t]*(#[^\r\n]*)?\r?\n")
 _COMMA = re.compile(r"[ \t]*,")
+# A block sequence item's dash, alone on its line or with a comment, up to the item's first character.
+_DASH_BEFORE = re.compile(r"[ \t]*-(?:[ \t]+#[^\r\n]*)?(?:[ \t]*\r?\n)*[ \t]*(?=\S)")
 _ALIGNED_COMMENT = re.compile(r"(  +)#")
 _INDICATORS = set("!&*-?:,[]{}#|>@`\"'%")
 
@@ -506,11 +508,12 @@ class _Splicer:
             first = last = container.value[index]
         if container.flow_style:
             return self.remove_flow(container, entries, index)
-        start = self.line_start(first.start_mark.index)
-        prefix = self.text[start : first.start_mark.index]
-        allowed = "" if isinstance(container, MappingNode) else "-"
-        if prefix.strip() not in ("", allowed) or (allowed and "-" not in prefix):
-            raise EditError(f"line {first.start_mark.line + 1} holds more than the entry to remove")
+        if isinstance(container, MappingNode):
+            start = self.line_start(first.start_mark.index)
+            if self.text[start : first.start_mark.index].strip():
+                raise EditError(f"line {first.start_mark.line + 1} holds more than the entry to remove")
+        else:
+            start = self._dash_line(first)
         end = self.end_of(last)
         if end == len(self.text) and not self.text.endswith("\n") and start > 0:
             start -= 2 if self.text[max(0, start - 2) : start] == "\r\n" else 1
@@ -523,6 +526,18 @@ class _Splicer:
         colon = self.text.index(":", holder.end_mark.index)
         empty = " {}" if isinstance(container, MappingNode) else " []"
         return removal + [(colon + 1, colon + 1, empty)]
+
+    def _dash_line(self, item: Node) -> int:
+        """Start of the line holding a block sequence item's ``-`` (maybe above it, after a comment)."""
+        start = self.line_start(item.start_mark.index)
+        for _ in range(100):  # the item's line, then the comment and blank lines above it
+            match = _DASH_BEFORE.match(self.text, start)
+            if match and match.end() == item.start_mark.index:
+                return start
+            if start == 0:
+                break
+            start = self.line_start(start - 1)
+        raise EditError(f"line {item.start_mark.line + 1} holds more than the entry to remove")
 
     def remove_flow(self, container: Node, entries: list[tuple[Node, Node]], index: int) -> list[Splice]:
         first, last = entries[index]
