@@ -206,7 +206,7 @@ def _pair(node: MappingNode, key: str) -> tuple[Node, Node] | None:
 
 
 class _Splicer:
-    """One edit on one text; a new instance (and parse) per edit keeps marks exact."""
+    """Plans splices for edits on one parse of a text; positions refer to that text."""
 
     def __init__(self, text: str, root: Node | None = None) -> None:
         self.text = text
