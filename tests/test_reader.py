@@ -78,7 +78,9 @@ def test_byte_prefilters():
     assert may_mention_pod_identity(b"labels:\n  aadpodidbinding: x\n")
     assert not may_mention_pod_identity(b"kind: ConfigMap\n")
     assert may_declare_context(b"kind: ServiceAccount\nmetadata: {name: a}\n")
-    assert not may_declare_context(b"subjects:\n- kind: ServiceAccount\n  name: a\n")
+    assert may_declare_context(b"kind: List\nitems:\n  - apiVersion: v1\n    kind: ServiceAccount\n")
+    assert may_declare_context(b"kind: List\nitems:\n- kind: ServiceAccount\n  metadata: {name: a}\n")
+    assert not may_declare_context(b"kind: Role\nrules: []\n")
 
 
 @settings(max_examples=200, deadline=None)

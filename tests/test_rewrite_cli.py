@@ -190,3 +190,18 @@ def test_the_quickstart_sample_migrates_cleanly(tmp_path):
     result = invoke("--manifests", str(SAMPLES / "quickstart"), "--out", str(out), "-o", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["summary"]["failed"] == 0
+
+
+def test_a_service_account_in_an_indented_list_is_found_and_annotated(rewrite_of):
+    accounts = (
+        "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ServiceAccount\n"
+        "    metadata:\n      name: web\n      namespace: apps\n"
+        "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb\n"
+        "subjects:\n- kind: ServiceAccount\n  name: web\n"
+    )
+    web = deployment(extra="serviceAccountName: web\n")
+    result = rewrite_of({"identity.yaml": OK, "web.yaml": web, "accounts.yaml": accounts})
+    assert "service-account-not-in-tree" not in {f.code for f in result.findings}
+    after = outcome(result, "accounts.yaml").after.decode()
+    assert "      annotations:\n        azure.workload.identity/client-id: " in after
+    assert after.endswith("subjects:\n- kind: ServiceAccount\n  name: web\n")  # the RoleBinding is untouched

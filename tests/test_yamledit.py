@@ -198,3 +198,10 @@ def test_structural_apply_matches_the_text():
     text = DEPLOYMENT
     edits = [USE, SetKey(ANNOTATIONS, "a", "1"), DeleteKey(LABELS, "aadpodidbinding", 2)]
     assert yaml.safe_load(edit_document(text, edits)) == apply(yaml.safe_load(text), edits)
+
+
+def test_removing_the_last_line_keeps_a_block_scalars_newline():
+    text = "data:\n  script: |\n    echo hi\n  other: 1"  # no final newline
+    assert edit_document(text, [DeleteKey(("data",), "other")]) == "data:\n  script: |\n    echo hi\n"
+    plain = "data:\n  a: 1\n  other: 1"
+    assert edit_document(plain, [DeleteKey(("data",), "other")]) == "data:\n  a: 1"  # still no final newline

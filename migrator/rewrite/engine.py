@@ -108,7 +108,8 @@ def rewrite(
     if options.phase not in phases.PHASES:
         raise ValueError(f"unknown phase {options.phase!r}")
     result = RewriteResult(options.phase, examined=len(files))
-    texts, docs, skipped = _read_sources(files, NEEDLES[options.phase], namespaces or {}, parsed or {})
+    accounts = {sa.name for sa in plan.serviceAccounts if not sa.create} if plan else set()
+    texts, docs, skipped = _read_sources(files, NEEDLES[options.phase], namespaces or {}, parsed or {}, accounts)
     result.files.extend(skipped)
     changes = _changes(options, docs, plan, inventory)
     result.findings.extend(changes.findings)
@@ -130,7 +131,11 @@ def rewrite(
 
 
 def _read_sources(
-    files: list[SourceFile], needles: tuple[str, ...], namespaces: dict[str, str], parsed: dict[tuple[str, int], Any]
+    files: list[SourceFile],
+    needles: tuple[str, ...],
+    namespaces: dict[str, str],
+    parsed: dict[tuple[str, int], Any],
+    accounts: set[str],
 ) -> tuple[dict[str, _Text], list[ParsedDocument], list[FileOutcome]]:
     """Decoded files, the documents the phase may act on, and the templates it must skip."""
     texts: dict[str, _Text] = {}
@@ -146,7 +151,7 @@ def _read_sources(
                 skipped.append(FileOutcome(source.path, source.real, "skipped", notes=[note]))
             continue
         texts[source.path] = loaded
-        docs.extend(_documents(loaded, needles, namespaces.get(source.real), parsed))
+        docs.extend(_documents(loaded, needles, namespaces.get(source.real), parsed, accounts))
     return texts, docs, skipped
 
 
@@ -160,15 +165,26 @@ def _load(source: SourceFile) -> _Text | None:
     return _Text(source, text, bom, split_documents(text))
 
 
+def _wanted_for_migrate(chunk: str, accounts: set[str]) -> bool:
+    """A workload, a SecretProviderClass, or a ServiceAccount the plan annotates (not an RBAC subject)."""
+    if _MIGRATE_PARSE.search(chunk):
+        return True
+    return declares_context(chunk) and any(name in chunk for name in accounts)
+
+
 def _documents(
-    loaded: _Text, needles: tuple[str, ...], override: str | None, parsed: dict[tuple[str, int], Any]
+    loaded: _Text,
+    needles: tuple[str, ...],
+    override: str | None,
+    parsed: dict[tuple[str, int], Any],
+    accounts: set[str],
 ) -> list[ParsedDocument]:
     docs = []
     for index, (line, chunk) in enumerate(loaded.chunks):
         if not any(n in chunk for n in needles):
             continue
-        if needles is NEEDLES["migrate"] and not _MIGRATE_PARSE.search(chunk) and not declares_context(chunk):
-            continue  # it names a ServiceAccount only as an RBAC subject
+        if needles is NEEDLES["migrate"] and not _wanted_for_migrate(chunk, accounts):
+            continue
         data = parsed.get((loaded.source.path, line), _UNREAD)
         if data is _UNREAD:
             try:

@@ -515,7 +515,10 @@ class _Splicer:
         else:
             start = self._dash_line(first)
         end = self.end_of(last)
-        if end == len(self.text) and not self.text.endswith("\n") and start > 0:
+        at_end = end == len(self.text) and not self.text.endswith("\n") and start > 0
+        if at_end and not (index and self._ends_with_block_scalar(entries[index - 1][1])):
+            # no final newline after the removed last line: drop the one before it instead, unless
+            # it ends a block scalar, whose value includes it
             start -= 2 if self.text[max(0, start - 2) : start] == "\r\n" else 1
         removal = self.splice(start, end, "")
         if len(entries) > 1:
@@ -526,6 +529,12 @@ class _Splicer:
         colon = self.text.index(":", holder.end_mark.index)
         empty = " {}" if isinstance(container, MappingNode) else " []"
         return removal + [(colon + 1, colon + 1, empty)]
+
+    @staticmethod
+    def _ends_with_block_scalar(node: Node) -> bool:
+        while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
+            node = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+        return isinstance(node, ScalarNode) and node.style in ("|", ">")
 
     def _dash_line(self, item: Node) -> int:
         """Start of the line holding a block sequence item's ``-`` (maybe above it, after a comment)."""

@@ -35,8 +35,9 @@ POD_IDENTITY_NEEDLES = (
 CONTEXT_NEEDLES = (b"ServiceAccount", b"pod-security.kubernetes.io/enforce")
 
 _POD_IDENTITY_TEXT = tuple(n.decode() for n in POD_IDENTITY_NEEDLES)
-# A top-level (or List item's) kind, not an RBAC subject's "- kind: ServiceAccount".
-_CONTEXT_KIND = re.compile(r"""(?m)^(?:  )?["']?kind["']?[ \t]*:[ \t]*["']?(?:ServiceAccount|Namespace)\b""")
+# A `kind: ServiceAccount|Namespace` line, at any depth (List items are indented, or start with `- kind:`);
+# an RBAC subject's `- kind: ServiceAccount` matches too, so callers also look for a name they need.
+_CONTEXT_KIND = re.compile(r"""(?m)^[ \t]*(?:-[ \t]+)?["']?kind["']?[ \t]*:[ \t]*["']?(?:ServiceAccount|Namespace)\b""")
 # A Go/Helm action outside a quoted scalar, or a Terraform directive line.
 _GO_TEMPLATE = re.compile(r"(?m)^[ \t]*\{\{|[:\-][ \t]+\{\{|\{\{-|-\}\}")
 _TF_DIRECTIVE = re.compile(r"(?m)^[ \t]*%\{")
