@@ -205,3 +205,9 @@ def test_removing_the_last_line_keeps_a_block_scalars_newline():
     assert edit_document(text, [DeleteKey(("data",), "other")]) == "data:\n  script: |\n    echo hi\n"
     plain = "data:\n  a: 1\n  other: 1"
     assert edit_document(plain, [DeleteKey(("data",), "other")]) == "data:\n  a: 1"  # still no final newline
+
+
+def test_a_block_scalar_ending_the_file_keeps_its_value():
+    text = "metadata:\n  annotations:\n    description: |\n      line"  # no final newline: the value is "line"
+    after = edit_document(text, [SetKey(("metadata", "annotations"), "k", "v")])
+    assert after == "metadata:\n  annotations:\n    k: v\n    description: |\n      line"

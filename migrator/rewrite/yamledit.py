@@ -275,6 +275,18 @@ class _Splicer:
             return self._block_scalar_end(node)
         return self.after_line(node.end_mark.index)
 
+    def insert_at(self, node: MappingNode | SequenceNode) -> int:
+        """Where new entries of a block collection go: after its last entry, as a rule.
+
+        A block scalar that ends a file without a final newline has no line break in its
+        value; a line after it would add one, so new entries go before the entry holding it.
+        """
+        end = self.end_of(node)
+        if end < len(self.text) or self.text.endswith("\n") or not self._ends_with_block_scalar(node):
+            return end
+        last = node.value[-1][0] if isinstance(node, MappingNode) else node.value[-1]
+        return self.line_start(last.start_mark.index) if isinstance(node, MappingNode) else self._dash_line(last)
+
     def _block_scalar_end(self, node: ScalarNode) -> int:
         """Where a block scalar's text ends: before its trailing blank lines, unless it keeps them (``|+``)."""
         end = node.end_mark.index
@@ -364,7 +376,7 @@ class _Splicer:
                 indent = " " * node.value[0][0].start_mark.column
                 style = self.value_style(node)
                 lines = [f"{indent}{self.key(k)}: {render(v, style)}" for k, v in items]
-                return splices + self.insert_lines(self.end_of(node), lines)
+                return splices + self.insert_lines(self.insert_at(node), lines)
         style = self.value_style(node if not rest else None)
         flow = not rest and getattr(node, "flow_style", False)
         entries = [f"{self.key(k, flow)}: {render(v, style, flow)}" for k, v in items]
@@ -378,7 +390,7 @@ class _Splicer:
             if node.flow_style:
                 return self.add_flow_item(node, [render(v, style, True) for v in values])
             dash = " " * node.start_mark.column + "- "
-            return self.insert_lines(self.end_of(node), [dash + render(v, style) for v in values])
+            return self.insert_lines(self.insert_at(node), [dash + render(v, style) for v in values])
         style = self.value_style(None)
         return self.create(chain, rest, ["- " + render(v, style) for v in values], sequence=True)
 
@@ -449,7 +461,7 @@ class _Splicer:
                 items = [self.flow_nest(rest, entries, sequence)] if rest else entries
                 return self.add_flow_item(node, items)
             indent = node.value[0][0].start_mark.column
-            return self.insert_lines(self.end_of(node), self._block(indent, step, rest, entries, sequence))
+            return self.insert_lines(self.insert_at(node), self._block(indent, step, rest, entries, sequence))
         if _is_null(node) and key_node is not None:
             if node.value == "":
                 if rest:
