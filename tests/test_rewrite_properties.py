@@ -77,17 +77,6 @@ SELECTORS = ("sel-a", "sel-b", "sel-c", "1234")
 IDENTITY_NAMES = ("id-a", "id-b", "id-c")
 SA_NAMES = (None, "default", "sa-1", "sa-2")
 T0 = 1_000_000_000 * 10**9  # an mtime long past, in ns
-OBJECT_LABELS = True  # aadpodidbinding on a workload's own metadata.labels too (common in real manifests)
-# BUG: a ServiceAccount that is an item of a `kind: List` is not found when the items are indented (`  - `
-# under `items:`, so `kind:` sits at column 4) and the List holds no pod-identity text: migrate reports
-# service-account-not-in-tree and leaves it without its client-id annotation (property 4). Same with
-# `- kind: ServiceAccount` as the item's first line. Until fixed, Lists holding a ServiceAccount are not indented.
-SA_IN_INDENTED_LIST = False
-# BUG: adding a key after a literal block scalar (`description: |`) that ends the file without a final newline
-# fails: the insertion gives the scalar a final line break it did not have ("…line" becomes "…line\n"), the
-# read-back check rejects it and the file is reported failed (migrate: a ServiceAccount's client-id annotation,
-# or the sidecar annotations). Until fixed, a file ending in such a scalar keeps its final newline.
-LITERAL_AT_EOF = False
 # trailing: on the aadpodidbinding line; between: a full line between two labels (col0: at column 0);
 # end-labels: after the last label; on-labels: on the `labels:` line; before-spec: above the pod spec;
 # doc-start/doc-end: first/last line of the document; spaces: trailing blanks on the label lines;
@@ -136,7 +125,7 @@ class Workload:
     ns: str | None
     label: str | None
     app_label: bool
-    object_label: bool  # aadpodidbinding on the workload's own metadata too (never on a Pod: there it is the pod's)
+    object_label: bool  # aadpodidbinding on the workload's own metadata.labels too, as real manifests often have
     selects_binding: bool  # its own spec.selector uses aadpodidbinding
     sa: str | None
     sa_key: str  # serviceAccountName, serviceAccount (deprecated) or both
@@ -493,14 +482,18 @@ def render_other(o: Other) -> str:
     return out.text()
 
 
-def render_list(items: list[str], column: int, comment_on_dash: bool) -> str:
+def render_list(items: list[str], column: int, comment_on_dash: bool, kind_first: bool) -> str:
     """Documents as the items of a ``kind: List`` (``- `` at ``column``).
 
-    An item's leading comment goes on its ``- `` line (``- # comment``) or on its own line above it.
+    An item's leading comment goes on its ``- `` line (``- # comment``) or on its own line above it;
+    ``kind_first``: ``- kind: X`` with ``apiVersion`` on the next line.
     """
     lines = ["apiVersion: v1", "kind: List", "items:"]
     for item in items:
         item_lines = item.rstrip("\n").split("\n")
+        at = next(i for i, line in enumerate(item_lines) if line.startswith("apiVersion:"))
+        if kind_first and item_lines[at + 1].startswith("kind:"):
+            item_lines[at], item_lines[at + 1] = item_lines[at + 1], item_lines[at]
         if item_lines[0].startswith("#") and not comment_on_dash:
             lines.append(" " * column + item_lines.pop(0))
         for i, line in enumerate(item_lines):
@@ -519,8 +512,7 @@ def render_file(fmt: FileFmt, docs: list[str]) -> bytes:
             parts.append("\n" * fmt.blank_lines + ("--- # next document\n" if fmt.separator_comment else "---\n"))
         parts.append(doc)
     text = "".join(parts)
-    literal_at_eof = docs[-1].rstrip("\n").split("\n")[-3].strip() == "description: |"
-    if not fmt.final_newline and (LITERAL_AT_EOF or not literal_at_eof):
+    if not fmt.final_newline:
         text = text.rstrip("\n")
     if fmt.crlf:
         text = text.replace("\n", "\r\n")
@@ -558,7 +550,7 @@ def workloads(draw: st.DrawFn, name: str, bound: tuple[str, ...]) -> Workload:
     # mostly a selector some binding uses; sometimes none, or one no binding uses
     label = draw(st.sampled_from((None, *bound, *bound, *SELECTORS)))
     app_label = True if label is None else draw(st.booleans())
-    object_label = OBJECT_LABELS and kind != "Pod" and label is not None and draw(st.integers(0, 3)) == 0
+    object_label = kind != "Pod" and label is not None and draw(st.integers(0, 3)) == 0
     selects_binding = False
     if kind in SELECTOR_KINDS and label:
         selects_binding = not app_label or draw(st.integers(0, 3)) == 0
@@ -649,11 +641,8 @@ def models(draw: st.DrawFn) -> Model:
     if draw(st.integers(0, 3)) == 0:  # some of them as the items of a List
         start = draw(st.integers(0, len(docs) - 1))
         end = draw(st.integers(start + 1, min(len(docs), start + 3)))
-        listed = docs[start:end]
         column = draw(st.sampled_from((0, 2)))
-        if not SA_IN_INDENTED_LIST and any("\nkind: ServiceAccount\n" in doc for doc in listed):
-            column = 0
-        docs[start:end] = [render_list(listed, column, draw(st.booleans()))]
+        docs[start:end] = [render_list(docs[start:end], column, draw(st.booleans()), draw(st.booleans()))]
     paths = ("a.yaml", "b.yml", "nested/c.yaml")
     placement = draw(st.lists(st.integers(0, len(paths) - 1), min_size=len(docs), max_size=len(docs)))
     files = {}
@@ -921,7 +910,7 @@ def check_created(oracle: Oracle, created: dict[str, list[Any]]) -> None:
     for rel, docs in created.items():
         assert Path(rel).name.startswith("serviceaccount-"), rel
         assert len(docs) == 1 and docs[0]["kind"] == "ServiceAccount" and docs[0]["apiVersion"] == "v1", docs
-        kind, ns, name = ref(docs[0])
+        _, ns, name = ref(docs[0])
         assert (ns, name) not in found, f"ServiceAccount {ns}/{name} created twice"
         found[(ns, name)] = docs[0]["metadata"].get("annotations")
     assert found == oracle.new_sas
