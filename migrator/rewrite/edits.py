@@ -106,15 +106,19 @@ def _apply_one(data: Any, edit: Edit) -> Any:
         else:
             node.append(edit.value)
         return data
-    if isinstance(edit, DeleteKey):
-        found = lookup(data, edit.path)
-        if not isinstance(found, dict) or edit.key not in found:
-            return data
-        path, step = removal_target(data, edit.path, edit.key, edit.keep)
-    else:
-        found = lookup(data, edit.path)
-        if not isinstance(found, list) or not 0 <= edit.index < len(found):
-            return data
-        path, step = removal_target(data, edit.path, edit.index, edit.keep)
-    del lookup(data, path)[step]
+    target = deletion_target(data, edit)
+    if target is not None:
+        del lookup(data, target[0])[target[1]]
     return data
+
+
+def deletion_target(data: Any, edit: DeleteKey | DeleteItem) -> tuple[Path, str | int] | None:
+    """The entry a removal really deletes (see ``removal_target``); None when there is nothing to delete."""
+    found = lookup(data, edit.path)
+    if isinstance(edit, DeleteKey):
+        if not isinstance(found, dict) or edit.key not in found:
+            return None
+        return removal_target(data, edit.path, edit.key, edit.keep)
+    if not isinstance(found, list) or not 0 <= edit.index < len(found):
+        return None
+    return removal_target(data, edit.path, edit.index, edit.keep)

@@ -23,6 +23,7 @@ from migrator.rewrite import phases
 from migrator.rewrite.edits import AppendItem, DeleteItem, Edit, EditError
 from migrator.rewrite.phases import Changes, NewServiceAccount, ParsedDocument, PhaseOptions
 from migrator.rewrite.yamledit import edit_document, render
+from migrator.sources.manifests.kustomize import listed_files
 from migrator.sources.manifests.parse import compose, construct, split_documents
 from migrator.sources.manifests.reader import declares_context, is_template
 
@@ -35,7 +36,6 @@ NEEDLES = {
 _UNREAD = object()
 _MIGRATE_PARSE = re.compile("aadpodidbinding|SecretProviderClass")
 _BARE_MARKER = re.compile(r"\A---[ \t]*\r?\n")
-KUSTOMIZATION_LISTS = ("resources", "patchesStrategicMerge", "components", "bases")
 _CONTENT_LINE = re.compile(r"(?m)^(?![ \t]*(?:#.*)?\r?$)(?!---[ \t]*(?:#.*)?\r?$)(?!\.\.\.[ \t]*\r?$)")
 
 
@@ -315,15 +315,10 @@ class KustomizationEditor:
 
     def _entries(self, directory: str) -> list[tuple[str, int, str]]:
         """(list key, index, real target) of every file the kustomization names."""
-        data = self._parsed(directory)
-        found = []
-        for key in (*KUSTOMIZATION_LISTS, "patches"):
-            items = data.get(key)
-            for index, item in enumerate(items if isinstance(items, list) else []):
-                entry = item.get("path") if key == "patches" and isinstance(item, dict) else item
-                if isinstance(entry, str) and not (key == "patches" and not isinstance(item, dict)):
-                    found.append((key, index, os.path.normpath(os.path.join(directory, entry))))
-        return found
+        return [
+            (key, index, os.path.normpath(os.path.join(directory, entry)))
+            for key, index, entry in listed_files(self._parsed(directory))
+        ]
 
     def _listing(self, target: str) -> list[tuple[str, str, int]]:
         """(kustomization directory, list key, index) of every entry naming ``target``."""

@@ -21,14 +21,12 @@ from yaml import MappingNode, Node, ScalarNode, SequenceNode
 
 from migrator.rewrite.edits import (
     AppendItem,
-    DeleteKey,
     Edit,
     EditError,
     Path,
     SetKey,
     apply,
-    lookup,
-    removal_target,
+    deletion_target,
 )
 from migrator.sources.manifests.parse import Loader, compose, construct
 
@@ -174,6 +172,13 @@ def _plain_ok(value: str, flow: bool) -> bool:
         return False
 
 
+def _last_leaf(node: Node) -> Node:
+    """The node written last inside a block collection (a scalar, a flow or an empty collection)."""
+    while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
+        node = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+    return node
+
+
 def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value in _NULLS
 
@@ -268,9 +273,7 @@ class _Splicer:
 
     def end_of(self, node: Node) -> int:
         """Start of the line after ``node``'s last line (its trailing comment included)."""
-        while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
-            last = node.value[-1]
-            node = last[1] if isinstance(node, MappingNode) else last
+        node = _last_leaf(node)
         if isinstance(node, ScalarNode) and node.style in ("|", ">"):
             return self._block_scalar_end(node)
         return self.after_line(node.end_mark.index)
@@ -345,17 +348,8 @@ class _Splicer:
             if edit.sequence:
                 return self.append_items(edit.path, list(edit.items))  # type: ignore[arg-type]
             return self.set_keys(edit.path, list(edit.items))  # type: ignore[arg-type]
-        data = construct(self.root)
-        if isinstance(edit, DeleteKey):
-            if not isinstance(lookup(data, edit.path), dict) or edit.key not in lookup(data, edit.path):
-                return []
-            path, step = removal_target(data, edit.path, edit.key, edit.keep)
-        else:
-            found = lookup(data, edit.path)
-            if not isinstance(found, list) or not 0 <= edit.index < len(found):
-                return []
-            path, step = removal_target(data, edit.path, edit.index, edit.keep)
-        return self.remove(path, step)
+        target = deletion_target(construct(self.root), edit)  # type: ignore[arg-type]
+        return self.remove(*target) if target is not None else []
 
     def set_keys(self, path: Path, items: list[tuple[str, str]]) -> list[Splice]:
         chain, rest = self.walk(path)
@@ -544,9 +538,8 @@ class _Splicer:
 
     @staticmethod
     def _ends_with_block_scalar(node: Node) -> bool:
-        while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
-            node = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
-        return isinstance(node, ScalarNode) and node.style in ("|", ">")
+        leaf = _last_leaf(node)
+        return isinstance(leaf, ScalarNode) and leaf.style in ("|", ">")
 
     def _dash_line(self, item: Node) -> int:
         """Start of the line holding a block sequence item's ``-`` (maybe above it, after a comment)."""

@@ -19,16 +19,20 @@ def is_kustomization(path: str) -> bool:
     return os.path.basename(path) in KUSTOMIZATION_NAMES
 
 
+def listed_files(data: dict[str, Any]) -> list[tuple[str, int, str]]:
+    """(list key, index, entry) of every file or folder a kustomization names, patches' ``path:`` included."""
+    found = []
+    for key in (*_LIST_KEYS, "patches"):
+        items = data.get(key)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            entry = item.get("path") if key == "patches" and isinstance(item, dict) else item
+            if isinstance(entry, str) and (key != "patches" or isinstance(item, dict)):
+                found.append((key, index, entry))
+    return found
+
+
 def _entries(data: dict[str, Any]) -> list[str]:
-    entries: list[str] = []
-    for key in _LIST_KEYS:
-        for item in data.get(key) or []:
-            if isinstance(item, str):
-                entries.append(item)
-    for item in data.get("patches") or []:
-        if isinstance(item, dict) and isinstance(item.get("path"), str):
-            entries.append(item["path"])
-    return entries
+    return [entry for _, _, entry in listed_files(data)]
 
 
 Loader = Callable[[str], "dict[str, Any] | None"]
@@ -38,11 +42,9 @@ def patch_files(kustomizations: dict[str, dict[str, Any]]) -> set[str]:
     """Real paths of the strategic-merge patch files the kustomizations name."""
     result = set()
     for directory, data in kustomizations.items():
-        entries = [e for e in data.get("patchesStrategicMerge") or [] if isinstance(e, str)]
-        entries += [
-            p["path"] for p in data.get("patches") or [] if isinstance(p, dict) and isinstance(p.get("path"), str)
-        ]
-        result.update(os.path.normpath(os.path.join(directory, e)) for e in entries)
+        for key, _, entry in listed_files(data):
+            if key in ("patchesStrategicMerge", "patches"):
+                result.add(os.path.normpath(os.path.join(directory, entry)))
     return result
 
 
