@@ -67,10 +67,7 @@ def run_once(argv: list[str], ok: tuple[int, ...]) -> float:
     proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=PROJECT, env=CHILD_ENV)
     elapsed = time.perf_counter() - started
     if proc.returncode not in ok:
-        raise CommandFailed(
-            f"`{shlex.join(argv)}` exited {proc.returncode}:\n"
-            + proc.stderr.decode(errors="replace")
-        )
+        raise CommandFailed(f"`{shlex.join(argv)}` exited {proc.returncode}:\n" + proc.stderr.decode(errors="replace"))
     return elapsed
 
 
@@ -125,8 +122,13 @@ def prepare_tree(base: str, name: str, fraction: float, args: argparse.Namespace
     """
     with open(make_tree.__file__, "rb") as fh:  # a changed generator invalidates kept trees
         generator = hashlib.sha256(fh.read()).hexdigest()[:16]
-    params = {"docs": args.docs, "files": args.files, "pod_identity": fraction,
-              "seed": args.seed, "generator": generator}
+    params = {
+        "docs": args.docs,
+        "files": args.files,
+        "pod_identity": fraction,
+        "seed": args.seed,
+        "generator": generator,
+    }
     tree = os.path.join(base, name)
     record = os.path.join(base, "trees.json")
     saved: dict = {}
@@ -161,10 +163,7 @@ def run_json(argv: list[str], ok: tuple[int, ...] = OK_CODES) -> tuple[int, obje
     """
     proc = subprocess.run(argv, capture_output=True, cwd=PROJECT, env=CHILD_ENV)
     if proc.returncode not in ok:
-        raise CommandFailed(
-            f"`{shlex.join(argv)}` exited {proc.returncode}:\n"
-            + proc.stderr.decode(errors="replace")
-        )
+        raise CommandFailed(f"`{shlex.join(argv)}` exited {proc.returncode}:\n" + proc.stderr.decode(errors="replace"))
     try:
         data = json.loads(proc.stdout)
     except ValueError:
@@ -180,8 +179,7 @@ def check_discover(argv: list[str]) -> None:
     """One run with the output kept: fail early and show what discover found."""
     code, data, size = run_json(argv)
     if isinstance(data, dict):
-        shape = ", ".join(f"{k}: {len(v)}" if isinstance(v, (list, dict)) else k
-                          for k, v in data.items())
+        shape = ", ".join(f"{k}: {len(v)}" if isinstance(v, (list, dict)) else k for k, v in data.items())
     else:
         shape = type(data).__name__
     print(f"  discover exit {code}, {size} bytes out ({shape})", file=sys.stderr)
@@ -229,8 +227,15 @@ def machine_table() -> list[str]:
     return ["| Machine | |", "|---|---|", *(f"| {k} | {v} |" for k, v in machine_facts())]
 
 
-def report(timings: dict[str, Timing], stats: make_tree.Stats, stats0: make_tree.Stats,
-           extra: list[Timing], runs: int, aliases: dict[str, str], sa_files0: int) -> str:
+def report(
+    timings: dict[str, Timing],
+    stats: make_tree.Stats,
+    stats0: make_tree.Stats,
+    extra: list[Timing],
+    runs: int,
+    aliases: dict[str, str],
+    sa_files0: int,
+) -> str:
     """The Markdown block for docs/benchmarks.md."""
     files, files0 = stats.files, stats0.files
     disc, disc0 = timings["discover"], timings["discover0"]
@@ -266,10 +271,8 @@ def report(timings: dict[str, Timing], stats: make_tree.Stats, stats0: make_tree
         "",
         "| Per untouched file | ms/file |",
         "|---|---:|",
-        f"| discover: (discover on untouched tree - `--help` startup) / files "
-        f"| {per_file * 1e3:.4f} |",
-        f"| discover: (discover on untouched tree - discover on empty tree) / files "
-        f"| {marginal * 1e3:.4f} |",
+        f"| discover: (discover on untouched tree - `--help` startup) / files | {per_file * 1e3:.4f} |",
+        f"| discover: (discover on untouched tree - discover on empty tree) / files | {marginal * 1e3:.4f} |",
         f"| grep: grep on untouched tree / files | {grep_per_file * 1e3:.4f} |",
         f"| ratio discover / grep (startup subtracted) | {ratio:.1f}x |",
         f"| ratio discover / grep (marginal, imports excluded) | "
@@ -291,13 +294,20 @@ def _label(command: str, index: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per command")
-    parser.add_argument("--keep", metavar="DIR",
-                        help="generate the trees in DIR/pi and DIR/pi0 and keep them; "
-                             "reused as they are if present")
-    parser.add_argument("--command", action="append", default=[], metavar="CMD",
-                        help="extra command to time on the same tree (repeatable); "
-                             "{python}, {tree} and {tree0} are substituted; "
-                             "exit codes 0 and 1 count as success")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="generate the trees in DIR/pi and DIR/pi0 and keep them; reused as they are if present",
+    )
+    parser.add_argument(
+        "--command",
+        action="append",
+        default=[],
+        metavar="CMD",
+        help="extra command to time on the same tree (repeatable); "
+        "{python}, {tree} and {tree0} are substituted; "
+        "exit codes 0 and 1 count as success",
+    )
     parser.add_argument("--docs", type=int, default=10000)
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--pod-identity", type=float, default=0.05)

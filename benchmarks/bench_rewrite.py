@@ -116,16 +116,20 @@ def check_rewrite(py: str, tree: str, out: str, phase: str) -> Changes:
     """One untimed ``rewrite --out -o json``: what changed, and that the rest kept its bytes."""
     shutil.rmtree(out, ignore_errors=True)
     try:
-        code, data, size = run_json([py, "-m", "migrator", "rewrite", "--manifests", tree, "--phase", phase,
-                                     "--out", out, "-o", "json"])
+        code, data, size = run_json(
+            [py, "-m", "migrator", "rewrite", "--manifests", tree, "--phase", phase, "--out", out, "-o", "json"]
+        )
         if not isinstance(data, dict) or "files" not in data:
             raise CommandFailed(f"rewrite printed JSON without a files list ({size} bytes)")
         changes = count_changes(tree, out, data)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    print(f"  rewrite exit {code}: files {dict(changes.statuses)}, documents changed {changes.docs_changed} "
-          f"+ created {changes.docs_created} (notes say {changes.docs_noted}); untouched files byte-identical "
-          f"{changes.identical}/{changes.untouched}", file=sys.stderr)
+    print(
+        f"  rewrite exit {code}: files {dict(changes.statuses)}, documents changed {changes.docs_changed} "
+        f"+ created {changes.docs_created} (notes say {changes.docs_noted}); untouched files byte-identical "
+        f"{changes.identical}/{changes.untouched}",
+        file=sys.stderr,
+    )
     if changes.statuses["failed"]:
         print(f"  warning: {changes.statuses['failed']} file(s) failed to rewrite", file=sys.stderr)
     if changes.docs != changes.docs_noted:
@@ -150,8 +154,11 @@ def commands(py: str, name: str, tree: str, out: str, phase: str, label: str, wi
     rewrite = [py, "-m", "migrator", "rewrite", "--manifests", tree, "--phase", phase]
     remove_out = functools.partial(shutil.rmtree, out, ignore_errors=True)
     result = [
-        Command(f"{name}/discover", "discover" + label,
-                [py, "-m", "migrator", "discover", "--manifests", tree, "-o", "json"]),
+        Command(
+            f"{name}/discover",
+            "discover" + label,
+            [py, "-m", "migrator", "discover", "--manifests", tree, "-o", "json"],
+        ),
         Command(f"{name}/diff", "rewrite --diff" + label, rewrite + ["--diff"]),
         Command(f"{name}/diff_json", "rewrite --diff, JSON" + label, rewrite + ["--diff", "-o", "json"]),
         Command(f"{name}/out", "rewrite --out" + label, rewrite + ["--out", out], after=remove_out),
@@ -245,14 +252,19 @@ def report(low: TreeRun, high: TreeRun | None, runs: int, aliases: dict[str, str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per command")
-    parser.add_argument("--keep", metavar="DIR",
-                        help="generate the trees in DIR/pi and DIR/pi-high and keep them; reused if present")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="generate the trees in DIR/pi and DIR/pi-high and keep them; reused if present"
+    )
     parser.add_argument("--phase", default="migrate", choices=("migrate", "cleanup", "remove-sidecar"))
     parser.add_argument("--docs", type=int, default=10000)
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--pod-identity", type=float, default=0.05)
-    parser.add_argument("--high", type=float, default=0.15,
-                        help="pod-identity fraction of the second tree, for the per-document slope (0: skip it)")
+    parser.add_argument(
+        "--high",
+        type=float,
+        default=0.15,
+        help="pod-identity fraction of the second tree, for the per-document slope (0: skip it)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     if args.runs < 1:

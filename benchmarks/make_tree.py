@@ -137,11 +137,10 @@ def _container(rng: random.Random, cname: str, image: str, main: bool, app: str)
             )
         else:
             env_lines.append(
-                f"- name: {var}\n  valueFrom:\n    secretKeyRef:\n"
-                f"      name: {app}-secrets\n      key: {var.lower()}\n"
+                f"- name: {var}\n  valueFrom:\n    secretKeyRef:\n      name: {app}-secrets\n      key: {var.lower()}\n"
             )
     if main and rng.random() < 0.3:
-        env_lines.append("# - name: DEBUG\n#   value: \"true\"\n")
+        env_lines.append('# - name: DEBUG\n#   value: "true"\n')
     env = "env:\n" + _indent("".join(env_lines), 2) if env_lines else ""
     cpu = rng.choice((50, 100, 250, 500, 1000))
     mem = rng.choice((64, 128, 256, 512, 1024))
@@ -169,26 +168,29 @@ def _container(rng: random.Random, cname: str, image: str, main: bool, app: str)
 def _pod_template(rng: random.Random, unit: Unit, name: str, selector: str | None) -> str:
     """A pod template (metadata + spec); ``selector`` adds the aadpodidbinding label."""
     version = f"{rng.randint(1, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}"
-    labels = f"    app.kubernetes.io/name: {name}\n    app.kubernetes.io/version: \"{version}\"\n"
+    labels = f'    app.kubernetes.io/name: {name}\n    app.kubernetes.io/version: "{version}"\n'
     if selector:
         labels += f"    aadpodidbinding: {selector}\n"
     containers = _container(rng, name, f"{REGISTRY}/{unit.team}/{unit.app}:{version}", True, unit.app)
     for sidecar in rng.sample(SIDECARS, rng.randint(1, 3)):
-        containers += _container(rng, sidecar, f"{REGISTRY}/shared/{sidecar}:1.{rng.randint(0, 9)}",
-                                 False, unit.app)
+        containers += _container(rng, sidecar, f"{REGISTRY}/shared/{sidecar}:1.{rng.randint(0, 9)}", False, unit.app)
     sa = f"  serviceAccountName: {unit.app}\n" if rng.random() < 0.5 else ""
     annotations = (
-        "  annotations:\n    prometheus.io/scrape: \"true\"\n    prometheus.io/port: \"9090\"\n"
-        if rng.random() < 0.5 else ""
+        '  annotations:\n    prometheus.io/scrape: "true"\n    prometheus.io/port: "9090"\n'
+        if rng.random() < 0.5
+        else ""
     )
     return (
-        "metadata:\n  labels:\n" + labels + annotations
-        + "spec:\n" + sa
-        + "  containers:\n" + _indent(containers, 4)
+        "metadata:\n  labels:\n"
+        + labels
+        + annotations
+        + "spec:\n"
+        + sa
+        + "  containers:\n"
+        + _indent(containers, 4)
         + f"  volumes:\n    - name: config\n      configMap:\n        name: {unit.app}-config\n"
         + "    - name: tmp\n      emptyDir: {}\n"
-        + (f"    - name: certs\n      secret:\n        secretName: {unit.app}-tls\n"
-           if rng.random() < 0.4 else "")
+        + (f"    - name: certs\n      secret:\n        secretName: {unit.app}-tls\n" if rng.random() < 0.4 else "")
         + f"  terminationGracePeriodSeconds: {rng.choice((30, 60))}\n"
         + "  nodeSelector:\n    kubernetes.io/os: linux\n"
     )
@@ -198,23 +200,27 @@ def deployment(rng: random.Random, unit: Unit, name: str, selector: str | None =
     replicas = rng.randint(1, 6)
     comment = "  # managed by the HPA in prod\n" if rng.random() < 0.3 else ""
     return (
-        "apiVersion: apps/v1\nkind: Deployment\n" + _meta(name, unit.namespace, unit.app, unit.team)
+        "apiVersion: apps/v1\nkind: Deployment\n"
+        + _meta(name, unit.namespace, unit.app, unit.team)
         + f"spec:\n{comment}  replicas: {replicas}\n  revisionHistoryLimit: 5\n"
         + f"  selector:\n    matchLabels:\n      app.kubernetes.io/name: {name}\n"
         + "  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxSurge: 25%\n"
         + "      maxUnavailable: 0\n"
-        + "  template:\n" + _indent(_pod_template(rng, unit, name, selector), 4)
+        + "  template:\n"
+        + _indent(_pod_template(rng, unit, name, selector), 4)
     )
 
 
 def statefulset(rng: random.Random, unit: Unit, name: str, selector: str | None = None) -> str:
     return (
-        "apiVersion: apps/v1\nkind: StatefulSet\n" + _meta(name, unit.namespace, unit.app, unit.team)
+        "apiVersion: apps/v1\nkind: StatefulSet\n"
+        + _meta(name, unit.namespace, unit.app, unit.team)
         + f"spec:\n  serviceName: {name}\n  replicas: {rng.choice((1, 3, 5))}\n"
         + f"  selector:\n    matchLabels:\n      app.kubernetes.io/name: {name}\n"
-        + "  template:\n" + _indent(_pod_template(rng, unit, name, selector), 4)
+        + "  template:\n"
+        + _indent(_pod_template(rng, unit, name, selector), 4)
         + "  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n"
-        + "        accessModes: [\"ReadWriteOnce\"]\n        storageClassName: managed-csi\n"
+        + '        accessModes: ["ReadWriteOnce"]\n        storageClassName: managed-csi\n'
         + f"        resources:\n          requests:\n            storage: {rng.choice((8, 32, 128))}Gi\n"
     )
 
@@ -222,8 +228,9 @@ def statefulset(rng: random.Random, unit: Unit, name: str, selector: str | None 
 def cronjob(rng: random.Random, unit: Unit, name: str, selector: str | None = None) -> str:
     schedule = f"{rng.randint(0, 59)} {rng.choice(('*', '*/6', '2', '4'))} * * *"
     return (
-        "apiVersion: batch/v1\nkind: CronJob\n" + _meta(name, unit.namespace, unit.app, unit.team)
-        + f"spec:\n  schedule: \"{schedule}\"  # UTC\n  concurrencyPolicy: Forbid\n"
+        "apiVersion: batch/v1\nkind: CronJob\n"
+        + _meta(name, unit.namespace, unit.app, unit.team)
+        + f'spec:\n  schedule: "{schedule}"  # UTC\n  concurrencyPolicy: Forbid\n'
         + "  successfulJobsHistoryLimit: 3\n  failedJobsHistoryLimit: 1\n"
         + "  jobTemplate:\n    spec:\n      backoffLimit: 2\n      template:\n"
         + _indent(_pod_template(rng, unit, name, selector) + "  restartPolicy: OnFailure\n", 8)
@@ -233,11 +240,13 @@ def cronjob(rng: random.Random, unit: Unit, name: str, selector: str | None = No
 def service(rng: random.Random, unit: Unit, name: str) -> str:
     kind = rng.choice(("ClusterIP", "ClusterIP", "ClusterIP", "LoadBalancer"))
     annotations = (
-        "  annotations:\n    service.beta.kubernetes.io/azure-load-balancer-internal: \"true\"\n"
-        if kind == "LoadBalancer" else ""
+        '  annotations:\n    service.beta.kubernetes.io/azure-load-balancer-internal: "true"\n'
+        if kind == "LoadBalancer"
+        else ""
     )
     return (
-        "apiVersion: v1\nkind: Service\n" + _meta(name, unit.namespace, unit.app, unit.team, annotations)
+        "apiVersion: v1\nkind: Service\n"
+        + _meta(name, unit.namespace, unit.app, unit.team, annotations)
         + f"spec:\n  type: {kind}\n  selector:\n    app.kubernetes.io/name: {name}\n"
         + "  ports:\n    - name: http\n      port: 80\n      targetPort: http\n"
         + "    - name: metrics\n      port: 9090\n      targetPort: 9090\n"
@@ -245,8 +254,10 @@ def service(rng: random.Random, unit: Unit, name: str) -> str:
 
 
 def configmap(rng: random.Random, unit: Unit, name: str) -> str:
-    data = [f"  LOG_LEVEL: {rng.choice(('debug', 'info', 'warn'))}\n",
-            f"  FEATURE_FLAGS: \"{','.join(rng.sample(NOUNS, 4))}\"\n"]
+    data = [
+        f"  LOG_LEVEL: {rng.choice(('debug', 'info', 'warn'))}\n",
+        f'  FEATURE_FLAGS: "{",".join(rng.sample(NOUNS, 4))}"\n',
+    ]
     bulk = rng.random()
     if bulk < 0.4:  # an application.properties block
         lines = "".join(
@@ -273,8 +284,10 @@ def configmap(rng: random.Random, unit: Unit, name: str) -> str:
         )
         data.append("  settings.json: |\n    {\n" + entries + "\n    }\n")
     return (
-        "apiVersion: v1\nkind: ConfigMap\n" + _meta(name, unit.namespace, unit.app, unit.team)
-        + "data:\n" + "".join(data)
+        "apiVersion: v1\nkind: ConfigMap\n"
+        + _meta(name, unit.namespace, unit.app, unit.team)
+        + "data:\n"
+        + "".join(data)
     )
 
 
@@ -282,8 +295,13 @@ def ingress(rng: random.Random, unit: Unit, name: str) -> str:
     host = f"{unit.app}.{unit.env}.contoso.example"
     return (
         "apiVersion: networking.k8s.io/v1\nkind: Ingress\n"
-        + _meta(name, unit.namespace, unit.app, unit.team,
-                "  annotations:\n    cert-manager.io/cluster-issuer: letsencrypt\n")
+        + _meta(
+            name,
+            unit.namespace,
+            unit.app,
+            unit.team,
+            "  annotations:\n    cert-manager.io/cluster-issuer: letsencrypt\n",
+        )
         + "spec:\n  ingressClassName: webapprouting.kubernetes.azure.com\n"
         + f"  tls:\n    - hosts: [{host}]\n      secretName: {name}-tls\n"
         + f"  rules:\n    - host: {host}\n      http:\n        paths:\n"
@@ -310,7 +328,7 @@ def role(rng: random.Random, unit: Unit, name: str) -> str:
     return (
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n"
         + _meta(name, unit.namespace, unit.app, unit.team)
-        + f"rules:\n  - apiGroups: [\"\"]\n    resources: [{resources}]\n"
+        + f'rules:\n  - apiGroups: [""]\n    resources: [{resources}]\n'
         + "    verbs: [get, list, watch]\n"
         + "  - apiGroups: [coordination.k8s.io]\n    resources: [leases]\n"
         + "    verbs: [get, create, update]\n"
@@ -328,7 +346,8 @@ def rolebinding(rng: random.Random, unit: Unit, name: str) -> str:
 
 def serviceaccount(rng: random.Random, unit: Unit, name: str) -> str:
     return (
-        "apiVersion: v1\nkind: ServiceAccount\n" + _meta(name, unit.namespace, unit.app, unit.team)
+        "apiVersion: v1\nkind: ServiceAccount\n"
+        + _meta(name, unit.namespace, unit.app, unit.team)
         + f"automountServiceAccountToken: {str(rng.random() < 0.3).lower()}\n"
     )
 
@@ -345,9 +364,18 @@ ORDINARY = {
     "RoleBinding": rolebinding,
     "ServiceAccount": serviceaccount,
 }
-NAME_SUFFIX = {"Deployment": "", "StatefulSet": "-db", "CronJob": "-nightly", "Service": "",
-               "ConfigMap": "-config", "Ingress": "", "HorizontalPodAutoscaler": "",
-               "Role": "", "RoleBinding": "", "ServiceAccount": ""}
+NAME_SUFFIX = {
+    "Deployment": "",
+    "StatefulSet": "-db",
+    "CronJob": "-nightly",
+    "Service": "",
+    "ConfigMap": "-config",
+    "Ingress": "",
+    "HorizontalPodAutoscaler": "",
+    "Role": "",
+    "RoleBinding": "",
+    "ServiceAccount": "",
+}
 WORKLOAD = {"Deployment": deployment, "StatefulSet": statefulset, "CronJob": cronjob}
 
 
@@ -376,16 +404,16 @@ def azure_identity_binding(unit: Unit, name: str, identity: str, selector: str) 
 
 def secret_provider_class(rng: random.Random, unit: Unit, name: str) -> str:
     secrets = "".join(
-        f"        - |\n          objectName: {rng.choice(NOUNS)}-secret-{i}\n"
-        "          objectType: secret\n"
+        f"        - |\n          objectName: {rng.choice(NOUNS)}-secret-{i}\n          objectType: secret\n"
         for i in range(rng.randint(1, 4))
     )
     return (
         "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\n"
         + f"metadata:\n  name: {name}\n  namespace: {unit.namespace}\n"
-        + "spec:\n  provider: azure\n  parameters:\n    usePodIdentity: \"true\"\n"
+        + 'spec:\n  provider: azure\n  parameters:\n    usePodIdentity: "true"\n'
         + f"    keyvaultName: kv-{unit.team}-{unit.env}\n    tenantId: {_guid(rng)}\n"
-        + "    objects: |\n      array:\n" + secrets
+        + "    objects: |\n      array:\n"
+        + secrets
     )
 
 
@@ -406,8 +434,7 @@ def _units(rng: random.Random, n_files: int) -> list[Unit]:
         layout = rng.random()
         if layout < 0.6:  # kustomize base + overlays
             folders = [(f"teams/{team}/apps/{app}/base", "dev", team)]
-            folders += [(f"teams/{team}/apps/{app}/overlays/{env}", env, f"{team}-{env}")
-                        for env in ENVS]
+            folders += [(f"teams/{team}/apps/{app}/overlays/{env}", env, f"{team}-{env}") for env in ENVS]
         else:  # one folder per cluster environment
             folders = [(f"clusters/{env}/{team}/{app}", env, f"{team}-{env}") for env in ENVS[1:]]
         for path, env, namespace in folders:
@@ -429,9 +456,7 @@ def _theme_of(filename: str) -> tuple[tuple[str, int], ...]:
     return next(kinds for name, kinds in THEMES if name == stem)
 
 
-def generate(
-    outdir: str, docs: int = 10000, files: int = 2000, pod_identity: float = 0.05, seed: int = 1
-) -> Stats:
+def generate(outdir: str, docs: int = 10000, files: int = 2000, pod_identity: float = 0.05, seed: int = 1) -> Stats:
     """Write the tree below ``outdir`` (replacing it) and return what was written."""
     if files < 1 or docs < files:
         raise ValueError("need at least one file and at least as many documents as files")
@@ -461,8 +486,7 @@ def generate(
 
     if os.path.exists(outdir):
         if not set(os.listdir(outdir)) <= TOP_FOLDERS:
-            raise ValueError(f"{outdir} exists and does not look like a generated tree; "
-                             "refusing to replace it")
+            raise ValueError(f"{outdir} exists and does not look like a generated tree; refusing to replace it")
         shutil.rmtree(outdir)
     stats = Stats(kustomizations=n_kust)
     names = Names()
@@ -508,8 +532,7 @@ def generate(
     return stats
 
 
-def _pod_identity_docs(rng: random.Random, unit: Unit, names: Names, count: int,
-                       stats: Stats) -> list[str]:
+def _pod_identity_docs(rng: random.Random, unit: Unit, names: Names, count: int, stats: Stats) -> list[str]:
     """``count`` documents: identity + binding + workloads (and maybe an SPC) sharing a selector."""
     identity = names.make(unit.namespace, "AzureIdentity", f"id-{unit.app}")
     # aad-pod-identity matches selectors across namespaces: keep them unique cluster-wide
@@ -517,15 +540,17 @@ def _pod_identity_docs(rng: random.Random, unit: Unit, names: Names, count: int,
     selector = f"{unit.namespace}-{identity.removeprefix('id-')}"
     docs = [
         azure_identity(rng, unit, identity),
-        azure_identity_binding(unit, names.make(unit.namespace, "AzureIdentityBinding",
-                                                f"{identity}-binding"), identity, selector),
+        azure_identity_binding(
+            unit, names.make(unit.namespace, "AzureIdentityBinding", f"{identity}-binding"), identity, selector
+        ),
     ]
     stats.pi_kinds.update(("AzureIdentity", "AzureIdentityBinding"))
     has_spc = False
     for i in range(count - 2):
         if i > 0 and not has_spc and rng.random() < SPC_CHANCE:
-            docs.append(secret_provider_class(rng, unit, names.make(
-                unit.namespace, "SecretProviderClass", f"{unit.app}-kv")))
+            docs.append(
+                secret_provider_class(rng, unit, names.make(unit.namespace, "SecretProviderClass", f"{unit.app}-kv"))
+            )
             stats.pi_kinds["SecretProviderClass"] += 1
             has_spc = True
             continue
@@ -593,8 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", help="folder to (re)create")
     parser.add_argument("--docs", type=int, default=10000, help="YAML documents in total")
     parser.add_argument("--files", type=int, default=2000, help="files in total")
-    parser.add_argument("--pod-identity", type=float, default=0.05,
-                        help="fraction of documents that use pod identity")
+    parser.add_argument("--pod-identity", type=float, default=0.05, help="fraction of documents that use pod identity")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--stats", action="store_true", help="also print the kinds written")
     parser.add_argument("--verify", action="store_true", help="re-parse every file with PyYAML")

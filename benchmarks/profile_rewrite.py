@@ -39,13 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     stages = [("imports", time.perf_counter())]
     tree = scan_tree([args.tree])
     stages.append(("scan", time.perf_counter()))
-    run = run_rewrite(tree, PhaseOptions(args.phase), PlanOptions(), DEFAULT_MAX_FILE_SIZE)
+    result = run_rewrite(tree, PhaseOptions(args.phase), PlanOptions(), DEFAULT_MAX_FILE_SIZE)
     stages.append(("plan + rewrite", time.perf_counter()))
-    diffs = [text for f in run.result.files if (text := unified_diff(f))]
+    diffs = [text for f in result.files if (text := unified_diff(f))]
     stages.append(("diff", time.perf_counter()))
     if args.out:
         try:
-            write_copy(args.tree, args.out, run.result.files)
+            write_copy(args.tree, args.out, result.files)
             stages.append(("copy (--out)", time.perf_counter()))
         finally:
             shutil.rmtree(args.out, ignore_errors=True)
@@ -53,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, at in stages:
         print(f"{name:>15}: {at - previous:.3f} s", file=sys.stderr)
         previous = at
-    print(f"{'total':>15}: {previous - started:.3f} s; {len(run.result.files)} files changed or created, "
-          f"{len(diffs)} diffs", file=sys.stderr)
+    print(
+        f"{'total':>15}: {previous - started:.3f} s; {len(result.files)} files changed or created, {len(diffs)} diffs",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -132,7 +132,7 @@ def rewrite_of(tree: Callable[..., Path]) -> Callable[..., RewriteResult]:
     ) -> RewriteResult:
         root = tree(files)
         phase_options = PhaseOptions(phase, workloads)
-        return run_rewrite(scan_tree([str(root)]), phase_options, PlanOptions(**options), 10 * 1024 * 1024).result
+        return run_rewrite(scan_tree([str(root)]), phase_options, PlanOptions(**options), 10 * 1024 * 1024)
 
     return run
 

@@ -835,7 +835,7 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 def run_phase(root: Path, phase: str, mode: str) -> RewriteResult:
     tree = scan_tree([str(root)])
     options = PhaseOptions(phase, (), "default")
-    return run_rewrite(tree, options, PlanOptions(mode=mode), DEFAULT_MAX_FILE_SIZE).result
+    return run_rewrite(tree, options, PlanOptions(mode=mode), DEFAULT_MAX_FILE_SIZE)
 
 
 def load_all(data: bytes) -> list[Any]:

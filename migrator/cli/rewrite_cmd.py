@@ -84,8 +84,7 @@ def rewrite(
     target = _target(as_diff or dry_run, in_place, out_dir, manifests)
     plan_opts = build_plan_options(values)
     tree = load_tree(manifests, default_namespace, max_file_size, output == "table")
-    run = run_rewrite(tree, PhaseOptions(phase, workloads, default_namespace), plan_opts, max_file_size)
-    result = run.result
+    result = run_rewrite(tree, PhaseOptions(phase, workloads, default_namespace), plan_opts, max_file_size)
     if target == "in-place":
         from migrator.storage.tree import write_in_place
 

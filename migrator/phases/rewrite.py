@@ -7,7 +7,6 @@ the caller's choice, made on the returned outcomes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from migrator.core.planner import PlanOptions, build_plan
 from migrator.rewrite.engine import NEEDLES, RewriteResult, SourceFile, rewrite
@@ -17,13 +16,7 @@ from migrator.sources.manifests.scan import ScanResult
 from migrator.sources.manifests.walk import FoundFile
 
 
-@dataclass
-class RewriteRun:
-    result: RewriteResult
-    tree: ScanResult
-
-
-def run_rewrite(tree: ScanResult, phase: PhaseOptions, plan_options: PlanOptions, max_file_size: int) -> RewriteRun:
+def run_rewrite(tree: ScanResult, phase: PhaseOptions, plan_options: PlanOptions, max_file_size: int) -> RewriteResult:
     inventory = tree.inventory
     if phase.phase == "remove-sidecar":
         plan = None  # the annotations are all it needs
@@ -51,7 +44,7 @@ def run_rewrite(tree: ScanResult, phase: PhaseOptions, plan_options: PlanOptions
     )
     result.findings[:0] = findings
     result.examined = len(tree.files)
-    return RewriteRun(result, tree)
+    return result
 
 
 def _path_of(source: str) -> str:
