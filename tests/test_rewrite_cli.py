@@ -205,3 +205,24 @@ def test_a_service_account_in_an_indented_list_is_found_and_annotated(rewrite_of
     after = outcome(result, "accounts.yaml").after.decode()
     assert "      annotations:\n        azure.workload.identity/client-id: " in after
     assert after.endswith("subjects:\n- kind: ServiceAccount\n  name: web\n")  # the RoleBinding is untouched
+
+
+def test_dry_run_is_the_diff(shop):
+    before = snapshot(shop)
+    assert invoke("--manifests", str(shop), "--dry-run").output == invoke("--manifests", str(shop)).output
+    assert snapshot(shop) == before
+
+
+def test_long_tables_print_every_row_as_a_plain_line():
+    from rich.text import Text
+
+    from migrator.cli import render
+
+    rows = [[Text("changed", style="green"), f"f{i}.yaml", "x"] for i in range(render.PLAIN_ROWS + 1)]
+    text = render._table("Files", ["status", "file", "what"], rows)
+    lines = text.plain.splitlines()
+    assert lines[0] == "Files" and len(lines) == render.PLAIN_ROWS + 2
+    assert lines[1] == "changed  f0.yaml  x"
+    assert any(span.style == "green" for span in text.spans)  # styled cells keep their style
+    short = render._table("Files", ["status", "file", "what"], rows[:2])
+    assert short.row_count == 2
