@@ -81,6 +81,7 @@ def test_byte_prefilters():
     assert may_declare_context(b"kind: List\nitems:\n  - apiVersion: v1\n    kind: ServiceAccount\n")
     assert may_declare_context(b"kind: List\nitems:\n- kind: ServiceAccount\n  metadata: {name: a}\n")
     assert not may_declare_context(b"kind: Role\nrules: []\n")
+    assert not may_declare_context(b"kind: RoleBinding\nsubjects:\n- kind: ServiceAccount\n  name: a\n")
 
 
 @settings(max_examples=200, deadline=None)

@@ -35,9 +35,12 @@ POD_IDENTITY_NEEDLES = (
 CONTEXT_NEEDLES = (b"ServiceAccount", b"pod-security.kubernetes.io/enforce")
 
 _POD_IDENTITY_TEXT = tuple(n.decode() for n in POD_IDENTITY_NEEDLES)
-# A `kind: ServiceAccount|Namespace` line, at any depth (List items are indented, or start with `- kind:`);
-# an RBAC subject's `- kind: ServiceAccount` matches too, so callers also look for a name they need.
-_CONTEXT_KIND = re.compile(r"""(?m)^[ \t]*(?:-[ \t]+)?["']?kind["']?[ \t]*:[ \t]*["']?(?:ServiceAccount|Namespace)\b""")
+# A top-level `kind: ServiceAccount|Namespace`; an item of a `kind: List` may sit deeper or start with
+# `- kind:`, which is also how an RBAC subject reads, so that looser form counts only inside a List.
+_KIND_VALUE = r"""["']?kind["']?[ \t]*:[ \t]*["']?"""
+_CONTEXT_KIND = re.compile(rf"(?m)^(?:  )?{_KIND_VALUE}(?:ServiceAccount|Namespace)\b")
+_ITEM_CONTEXT_KIND = re.compile(rf"(?m)^[ \t]*(?:-[ \t]+)?{_KIND_VALUE}(?:ServiceAccount|Namespace)\b")
+_LIST_KIND = re.compile(rf"(?m)^{_KIND_VALUE}\w*List\b")
 # A Go/Helm action outside a quoted scalar, or a Terraform directive line.
 _GO_TEMPLATE = re.compile(r"(?m)^[ \t]*\{\{|[:\-][ \t]+\{\{|\{\{-|-\}\}")
 _TF_DIRECTIVE = re.compile(r"(?m)^[ \t]*%\{")
@@ -68,16 +71,22 @@ def mentions_pod_identity(data: bytes) -> bool:
 
 
 _CONTEXT_KIND_BYTES = re.compile(_CONTEXT_KIND.pattern.encode())
+_ITEM_CONTEXT_KIND_BYTES = re.compile(_ITEM_CONTEXT_KIND.pattern.encode())
+_LIST_KIND_BYTES = re.compile(_LIST_KIND.pattern.encode())
 
 
 def has_context_objects(data: bytes) -> bool:
     """Whether the file declares a ServiceAccount or Namespace (not just names one in RBAC)."""
-    return bool(_CONTEXT_KIND_BYTES.search(data))
+    if _CONTEXT_KIND_BYTES.search(data):
+        return True
+    return bool(_LIST_KIND_BYTES.search(data) and _ITEM_CONTEXT_KIND_BYTES.search(data))
 
 
 def declares_context(text: str) -> bool:
     """Whether a document declares a ServiceAccount or Namespace (not just names one in RBAC)."""
-    return bool(_CONTEXT_KIND.search(text))
+    if _CONTEXT_KIND.search(text):
+        return True
+    return bool(_LIST_KIND.search(text) and _ITEM_CONTEXT_KIND.search(text))
 
 
 def may_mention_pod_identity(data: bytes) -> bool:
@@ -133,7 +142,7 @@ def parse_file(path: str, data: bytes, *, template_name: bool = False, force: bo
     for start_line, chunk in split_documents(text):
         if force or any(n in chunk for n in _POD_IDENTITY_TEXT):
             parse_chunk(path, chunk, start_line, result, template_name)
-        elif ("ServiceAccount" in chunk or "Namespace" in chunk) and _CONTEXT_KIND.search(chunk):
+        elif ("ServiceAccount" in chunk or "Namespace" in chunk) and declares_context(chunk):
             result.deferred.append((start_line, chunk))
     return result
 
