@@ -25,6 +25,7 @@ class LazyGroup(click.Group):
         "plan": ("migrator.cli.plan_cmd", "plan"),
         "export": ("migrator.cli.export_cmd", "export"),
         "rewrite": ("migrator.cli.rewrite_cmd", "rewrite"),
+        "lab": ("migrator.cli.lab_cmd", "lab"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -226,3 +226,15 @@ def print_rewrite(result: Any, target: str, out_dir: str | None, *, err: bool, n
     out.print(f"{summary_line(result.findings)}.")
     if result.pending and not result.failed:
         out.print(next_step if target != "diff" else "Apply with --in-place, or --out DIR for a copy.")
+
+
+def print_lab_status(data: dict[str, Any]) -> None:
+    out = console()
+    cluster = data["cluster"]
+    out.print(f"[bold]Managed cluster[/bold] {cluster['id']}")
+    out.print(f"  OIDC issuer: {cluster['oidcIssuer'] or 'disabled'}; workload identity: "
+              f"{'enabled' if cluster['workloadIdentity'] else 'disabled'}; pod-identity add-on: "
+              f"{'enabled' if cluster['podIdentityAddon'] else 'disabled'}")
+    out.print(_table("Kubernetes", ["Kind", "Count"], [[k, v] for k, v in data["kubernetes"].items()]))
+    out.print(_table("User-assigned identities", ["Name", "Client id", "Federated credentials"],
+                     [[i["name"], i["clientId"], i["federatedCredentials"]] for i in data["identities"]]))

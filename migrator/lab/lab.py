@@ -19,6 +19,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.lab.crypto import KeyMaterial, new_key_material, shared_key_material
 from migrator.lab.faults import FaultInjector
@@ -26,6 +27,9 @@ from migrator.lab.httpd import LabServer, server_context
 from migrator.lab.ids import Ids
 from migrator.lab.oidc import OidcIssuer
 from migrator.lab.pacing import Pacing
+
+if TYPE_CHECKING:
+    from migrator.lab.seed import SeedReport
 
 WEBHOOK_VERSIONS = ("1.5", "1.6")
 OPERATOR_SUBJECT = "system:serviceaccount:wimigrate-lab:operator"
@@ -172,6 +176,12 @@ class Lab:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def seed_manifests(self, root: Path, *, aks_addon: bool | None = None) -> SeedReport:
+        """Create the objects of a manifest tree (and the identities they name) in this lab."""
+        from migrator.lab.seed import seed
+
+        return seed(self, root, aks_addon=self.config.aks_addon if aks_addon is None else aks_addon)
 
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until the controllers have nothing left to do (tests synchronise on this)."""

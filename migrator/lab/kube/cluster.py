@@ -15,6 +15,7 @@ from migrator.lab.kube import webhook
 from migrator.lab.kube.admission import Admission
 from migrator.lab.kube.controllers import Controllers
 from migrator.lab.kube.errors import ApiError
+from migrator.lab.kube.podidentity import PodIdentity
 from migrator.lab.kube.resources import registry
 from migrator.lab.kube.server import KubeService
 from migrator.lab.kube.store import Store, now_rfc3339
@@ -50,6 +51,7 @@ class KubeCluster:
         )
         self.controllers = Controllers(self)
         self.store.listeners.append(self.controllers.on_event)
+        self.pod_identity = PodIdentity(self)
         self.service = KubeService(self)
         self._logs: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
         self._logs_lock = threading.Lock()
@@ -181,6 +183,7 @@ class KubeCluster:
             self.install_webhook()
         else:
             self.uninstall_webhook()
+        self.pod_identity.on_profile(props.get("podIdentityProfile"))
 
     def install_webhook(self) -> None:
         tag = webhook.Layout(self.lab.config.webhook_version).image_tag

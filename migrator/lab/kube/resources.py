@@ -56,7 +56,16 @@ def _rt(group: str, version: str, plural: str, kind: str, **kw: object) -> Resou
 _WORKLOAD = {"categories": ("all",), "subresources": ("status", "scale")}
 
 REGISTRY: tuple[ResourceType, ...] = (
-    _rt("", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=("status",)),
+    _rt(
+        "",
+        "v1",
+        "namespaces",
+        "Namespace",
+        namespaced=False,
+        short_names=("ns",),
+        subresources=("status",),
+        verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+    ),
     _rt("", "v1", "nodes", "Node", namespaced=False, short_names=("no",), subresources=("status",)),
     _rt("", "v1", "pods", "Pod", short_names=("po",), categories=("all",), subresources=("status", "log", "eviction")),
     _rt("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",), subresources=("token",)),
@@ -71,6 +80,21 @@ REGISTRY: tuple[ResourceType, ...] = (
     _rt("batch", "v1", "jobs", "Job", categories=("all",), subresources=("status",)),
     _rt("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), categories=("all",), subresources=("status",)),
     _rt("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short_names=("netpol",)),
+    _rt("networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",), subresources=("status",)),
+    _rt("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short_names=("pdb",), subresources=("status",)),
+    _rt(
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        "HorizontalPodAutoscaler",
+        short_names=("hpa",),
+        categories=("all",),
+        subresources=("status",),
+    ),
+    _rt("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+    _rt("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
+    _rt("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
+    _rt("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False),
     _rt(
         "admissionregistration.k8s.io",
         "v1",

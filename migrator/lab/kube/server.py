@@ -162,15 +162,7 @@ class KubeService:
         if t.subresource == "scale":
             return json_response(200, _scale(t.rt, obj))
         if tables.wants_table(request.header("Accept")):
-            return json_response(
-                200,
-                tables.table(
-                    t.rt,
-                    [obj],
-                    list_meta={"resourceVersion": store.resource_version},
-                    include_object=request.arg("includeObject", "Metadata") or "Metadata",
-                ),
-            )
+            return json_response(200, _table(request, t.rt, [obj], None))
         return json_response(200, obj)
 
     def _list(self, request: Request, t: Target) -> Response:
@@ -183,15 +175,7 @@ class KubeService:
         if result.remaining is not None:
             meta["remainingItemCount"] = result.remaining
         if tables.wants_table(request.header("Accept")):
-            return json_response(
-                200,
-                tables.table(
-                    t.rt,
-                    result.items,
-                    list_meta=meta,
-                    include_object=request.arg("includeObject", "Metadata") or "Metadata",
-                ),
-            )
+            return json_response(200, _table(request, t.rt, result.items, meta))
         items = (
             result.items
             if not t.rt.builtin
@@ -436,6 +420,13 @@ def _verb(request: Request, t: Target) -> str:
     if method == "DELETE":
         return "delete" if t.name else "deletecollection"
     return method.lower()
+
+
+def _table(request: Request, rt: ResourceType, objects: list[dict], list_meta: dict | None) -> dict:
+    try:
+        return tables.table(rt, objects, list_meta=list_meta, include_object=request.arg("includeObject") or "Metadata")
+    except ValueError as exc:
+        raise errors.bad_request(f"includeObject: {exc}") from None
 
 
 def _selectors(request: Request) -> tuple:

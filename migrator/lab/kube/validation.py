@@ -47,14 +47,15 @@ def metadata(obj: dict, prefix: str = "metadata") -> list[Cause]:
     return causes
 
 
-def pod_spec(spec: object, prefix: str) -> list[Cause]:
+def pod_spec(spec: object, prefix: str, claims: set[str] | None = None) -> list[Cause]:
+    """``claims``: a StatefulSet's volumeClaimTemplates, which containers may mount too."""
     causes: list[Cause] = []
     if not isinstance(spec, dict):
         return [Cause(prefix, "FieldValueRequired", "Required value")]
     containers = spec.get("containers") or []
     if not containers:
         causes.append(Cause(f"{prefix}.containers", "FieldValueRequired", "Required value"))
-    volumes = {v.get("name") for v in spec.get("volumes") or [] if isinstance(v, dict)}
+    volumes = {v.get("name") for v in spec.get("volumes") or [] if isinstance(v, dict)} | (claims or set())
     names: set[str] = set()
     for key in ("initContainers", "containers"):
         for i, container in enumerate(spec.get(key) or []):
@@ -107,7 +108,10 @@ def _workload(obj: dict, tpl: dict | None) -> list[Cause]:
     prefix = "spec.jobTemplate.spec.template" if kind == "CronJob" else "spec.template"
     if tpl is None:
         return [Cause(prefix, "FieldValueRequired", "Required value")]
-    causes = pod_spec(tpl.get("spec"), f"{prefix}.spec")
+    claims = {
+        (c.get("metadata") or {}).get("name") for c in spec.get("volumeClaimTemplates") or [] if isinstance(c, dict)
+    }
+    causes = pod_spec(tpl.get("spec"), f"{prefix}.spec", claims)
     labels = (tpl.get("metadata") or {}).get("labels") or {}
     causes += metadata(tpl, f"{prefix}.metadata")
     if kind in ("Job", "CronJob"):

@@ -1,0 +1,74 @@
+"""``--lab-dir`` and ``--lab`` for live commands: work against a running lab, or a throwaway one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from migrator.errors import InputError
+
+DEFAULT_SEED = Path("samples/quickstart")
+
+
+def lab_options(func: Callable) -> Callable:
+    func = click.option(
+        "--lab",
+        "throwaway_lab",
+        is_flag=True,
+        help="Start a throwaway lab in-process for this command (seeded with samples/quickstart/).",
+    )(func)
+    return click.option(
+        "--lab-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="WIMIGRATE_LAB_DIR",
+        help="Work against the lab running with this state directory (`wimigrate lab up --dir`). "
+        "Env: WIMIGRATE_LAB_DIR.",
+    )(func)
+
+
+def load_info(lab_dir: Path) -> Any:
+    from migrator.lab.lab import LabInfo
+
+    if not (lab_dir / "lab.json").is_file():
+        raise InputError(f"No lab state in {lab_dir}.", hint=f"Start one: wimigrate lab up --dir {lab_dir}")
+    info = LabInfo.load(lab_dir)
+    if not _alive(info.pid):
+        raise InputError(
+            f"The lab in {lab_dir} is not running (process {info.pid} is gone).",
+            hint=f"Start it again: wimigrate lab up --dir {lab_dir}",
+        )
+    return info
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def lab_target(lab_dir: Path | None, throwaway: bool, seed: Path | None = DEFAULT_SEED) -> Iterator[Any]:
+    """The LabInfo to talk to, or None when neither option was given (then: the real cluster and Azure)."""
+    if throwaway and lab_dir is not None:
+        raise InputError("Use --lab or --lab-dir, not both.")
+    if lab_dir is not None:
+        yield load_info(lab_dir)
+        return
+    if not throwaway:
+        yield None
+        return
+    from migrator.lab.lab import Lab
+
+    with Lab() as lab:
+        if seed is not None and seed.is_dir():
+            lab.seed_manifests(seed)
+        yield lab.info()
