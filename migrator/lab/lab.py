@@ -132,6 +132,7 @@ class Lab:
         self.kube_server = self._serve(self.kube.service, context)
         self.arm_server = self._serve(self.azure.arm, context)
         self.login_server = self._serve(self.azure.entra, context)
+        self.azure.login_url = self.login_url
         self.azure.register_application(
             self.operator_client_id,
             display_name="wimigrate lab operator",
@@ -166,6 +167,7 @@ class Lab:
             return
         self._started = False
         self.kube.stop()
+        self.azure.close()
         for server in self._servers:
             server.stop()
         if self._own_dir:

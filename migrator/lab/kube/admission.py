@@ -40,11 +40,13 @@ class Admission:
 
     def __call__(self, op: str, rt: ResourceType, obj: dict, old: dict | None) -> dict:
         _check_string_maps(obj)
-        name = (obj.get("metadata") or {}).get("name", "")
+        name = (obj.get("metadata") or {}).get("name") or (obj.get("metadata") or {}).get("generateName", "")
         if rt.kind in defaults.TEMPLATE_PATHS:
             defaults.workload(obj)
             if rt.kind == "Job" and op == "CREATE":
                 _job_selector(obj)
+        if rt.kind == "Namespace":
+            defaults.namespace(obj, creating=op == "CREATE")
         if rt.kind == "Pod" and op == "CREATE":
             defaults.pod_spec(obj.setdefault("spec", {}))
             self._service_account(rt, obj)
@@ -64,7 +66,7 @@ class Admission:
         if sa is None:
             raise errors.forbidden(
                 rt,
-                meta.get("name", ""),
+                meta.get("name") or meta.get("generateName", ""),  # a generated name does not exist yet
                 f"error looking up service account {meta.get('namespace')}/{sa_name}: "
                 f'serviceaccount "{sa_name}" not found',
             )

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from migrator.lab.ids import Ids
 from migrator.lab.kube import webhook
 from migrator.lab.kube.admission import Admission
 from migrator.lab.kube.controllers import Controllers
@@ -31,7 +32,7 @@ WEBHOOK_DEPLOYMENT = "azure-wi-webhook-controller-manager"
 class KubeCluster:
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
-        self.ids = lab.ids
+        self.ids = Ids(lab.config.seed + 1)  # its own stream: controller threads must not shift Azure's ids
         self.token = lab.kube_token
         self.issuer_key = lab.keys.issuer
         self.default_audience = "https://kubernetes.default.svc.cluster.local"

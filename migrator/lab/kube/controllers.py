@@ -188,15 +188,26 @@ class Controllers:
                 raise
 
     def create_pod(
-        self, key: Key, owner: dict, template: dict, name: str, labels: dict | None = None, node: str | None = None
+        self,
+        key: Key,
+        owner: dict,
+        template: dict,
+        name: str | None = None,
+        labels: dict | None = None,
+        node: str | None = None,
     ) -> bool:
-        """Create one pod through admission; a rejection becomes a FailedCreate event, as on a cluster."""
+        """Create one pod through admission; a rejection becomes a FailedCreate event, as on a cluster.
+        Without ``name`` the pod gets ``generateName: <owner>-``, so a repeated rejection reads the same
+        (``pods "web-5d8f-" is forbidden``) and the event's count goes up instead of new events piling up."""
         ns = owner["metadata"]["namespace"]
-        pod = pod_from_template(template, namespace=ns, name=name, owner=owner, extra_labels=labels)
+        pod = pod_from_template(template, namespace=ns, name=name or "", owner=owner, extra_labels=labels)
+        if not name:
+            del pod["metadata"]["name"]
+            pod["metadata"]["generateName"] = f"{owner['metadata']['name']}-"
         if node:
             pod["spec"]["nodeName"] = node
         try:
-            self.store.create(self.rt("pods"), ns, pod)
+            name = self.store.create(self.rt("pods"), ns, pod)["metadata"]["name"]
         except ApiError as exc:
             self._failed.add(key)
             self.cluster.record_event(
@@ -357,9 +368,7 @@ class Controllers:
         pods = self.owned(self.rt("pods"), ns, rs["metadata"]["uid"])
         want = spec.get("replicas", 1)
         for _ in range(want - len(pods)):
-            if not self.create_pod(
-                ("ReplicaSet", ns, name), rs, spec.get("template") or {}, f"{name}-{self.cluster.ids.suffix()}"
-            ):
+            if not self.create_pod(("ReplicaSet", ns, name), rs, spec.get("template") or {}):
                 break
         for pod in sorted(pods, key=lambda p: p["metadata"].get("creationTimestamp", ""), reverse=True)[
             : max(0, len(pods) - want)
@@ -459,7 +468,7 @@ class Controllers:
                 ("DaemonSet", ns, name),
                 ds,
                 spec.get("template") or {},
-                f"{name}-{self.cluster.ids.suffix()}",
+                None,
                 {
                     "controller-revision-hash": revision,
                     "pod-template-generation": str(ds["metadata"].get("generation", 1)),
@@ -500,9 +509,7 @@ class Controllers:
         completions = spec.get("completions", 1) or 1
         if not spec.get("suspend"):
             for _ in range(min(spec.get("parallelism", 1), completions - succeeded) - len(active)):
-                if not self.create_pod(
-                    ("Job", ns, name), job, spec.get("template") or {}, f"{name}-{self.cluster.ids.suffix()}"
-                ):
+                if not self.create_pod(("Job", ns, name), job, spec.get("template") or {}):
                     break
         pods = self.owned(pods_rt, ns, job["metadata"]["uid"])
         active = [p for p in pods if (p.get("status") or {}).get("phase") in (None, "Pending", "Running")]
@@ -553,6 +560,7 @@ class Controllers:
         if not spec.get("suspend") and self._cron_fired.get(uid) != fingerprint:
             self._cron_fired[uid] = fingerprint
             self.fire_cronjob(cj)
+            cj = self.store.find(rt, ns, name) or cj  # firing stamped lastScheduleTime: keep it
         jobs = self.owned(jobs_rt, ns, uid)
         done = [j for j in jobs if (j.get("status") or {}).get("completionTime")]
         active = [j for j in jobs if j not in done]
@@ -669,6 +677,8 @@ class Controllers:
                 "ready": True,
                 "started": False,
                 "restartCount": 0,
+                "imageID": f"{c.get('image')}@sha256:{self.cluster.ids.hexdigits(64)}",  # required by the client's
+                "containerID": f"containerd://{self.cluster.ids.hexdigits(64)}",  # V1ContainerStatus model
                 "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}},
             }
             for c in spec.get("initContainers") or []

@@ -35,6 +35,14 @@ def pod_spec(spec: dict) -> None:
                     port.setdefault("protocol", "TCP")
 
 
+def namespace(obj: dict, *, creating: bool) -> None:
+    """The namespace strategy: phase Active from the start, and the name label the apiserver keeps on every write."""
+    meta = obj.setdefault("metadata", {})
+    meta["labels"] = {**(meta.get("labels") or {}), "kubernetes.io/metadata.name": meta.get("name", "")}
+    if creating:
+        obj["status"] = {"phase": "Active"}
+
+
 def template(obj: dict) -> dict | None:
     """The pod template of a workload object, or None."""
     path = TEMPLATE_PATHS.get(str(obj.get("kind")))

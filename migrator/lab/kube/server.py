@@ -5,6 +5,7 @@ translates between HTTP and them."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -15,13 +16,33 @@ from migrator.lab.httpd import Request, Response, json_response, text_response
 from migrator.lab.kube import discovery, errors, patch, tables, tokens
 from migrator.lab.kube.errors import ApiError
 from migrator.lab.kube.resources import ResourceType
-from migrator.lab.kube.selectors import SelectorError, parse_field_selector, parse_label_selector
+from migrator.lab.kube.selectors import FieldSelector, SelectorError, parse_field_selector, parse_label_selector
 
 if TYPE_CHECKING:
     from migrator.lab.kube.cluster import KubeCluster
 
 ANONYMOUS = ("/version", "/healthz", "/livez", "/readyz")
 MAX_WATCH_SECONDS = 1800
+# The field labels each type's conversion functions accept besides metadata.name and metadata.namespace;
+# anything else is a 400 on a real server, so a client relying on it fails here too.
+FIELD_LABELS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("", "pods"): (
+        "metadata.annotations", "metadata.labels", "metadata.uid", "spec.nodeName", "spec.restartPolicy",
+        "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP",
+        "status.podIPs", "status.nominatedNodeName",
+    ),
+    ("", "events"): (
+        "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+        "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+        "reportingComponent", "source", "type",
+    ),
+    ("", "namespaces"): ("status.phase",),
+    ("", "nodes"): ("spec.unschedulable",),
+    ("", "secrets"): ("type",),
+    ("apps", "replicasets"): ("status.replicas",),
+    ("batch", "jobs"): ("status.successful",),
+}  # fmt: skip
+FIELD_PATHS = {("", "events", "source"): "source.component", ("batch", "jobs", "status.successful"): "status.succeeded"}
 PATCH_TYPES = (
     "application/json-patch+json",
     "application/merge-patch+json",
@@ -44,6 +65,7 @@ class KubeService:
 
     def __init__(self, cluster: KubeCluster) -> None:
         self.cluster = cluster
+        self._json_cache: dict[tuple, bytes] = {}
 
     # -- Service protocol ---------------------------------------------------------------------
     def classify(self, request: Request) -> tuple[str, str]:
@@ -166,7 +188,7 @@ class KubeService:
         return json_response(200, obj)
 
     def _list(self, request: Request, t: Target) -> Response:
-        labels, fields = _selectors(request)
+        labels, fields = _selectors(request, t.rt)
         limit = _int(request.arg("limit"), "limit")
         result = self.cluster.store.list(t.rt, t.namespace, labels, fields, limit, request.arg("continue"))
         meta: dict = {"resourceVersion": result.resource_version}
@@ -176,17 +198,26 @@ class KubeService:
             meta["remainingItemCount"] = result.remaining
         if tables.wants_table(request.header("Accept")):
             return json_response(200, _table(request, t.rt, result.items, meta))
-        items = (
-            result.items
-            if not t.rt.builtin
-            else [{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")} for obj in result.items]
-        )
-        return json_response(
-            200, {"kind": t.rt.list_kind, "apiVersion": t.rt.api_version, "metadata": meta, "items": items}
-        )
+        head = json.dumps({"kind": t.rt.list_kind, "apiVersion": t.rt.api_version, "metadata": meta}).encode()
+        items = b",".join(self._item_json(t.rt, obj) for obj in result.items)
+        return Response(200, head[:-1] + b',"items":[' + items + b"]}")
+
+    def _item_json(self, rt: ResourceType, obj: dict) -> bytes:
+        """A list item's JSON, cached per resourceVersion: stored objects never change, and big lists
+        (20,000 pods) would otherwise spend their time re-encoding the same objects."""
+        meta = obj["metadata"]
+        key = (rt.group, rt.plural, meta.get("uid"), meta.get("resourceVersion"))
+        cached = self._json_cache.get(key)
+        if cached is None:
+            item = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")} if rt.builtin else obj
+            cached = json.dumps(item, separators=(",", ":")).encode()
+            if len(self._json_cache) > 200_000:
+                self._json_cache.clear()
+            self._json_cache[key] = cached
+        return cached
 
     def _watch(self, request: Request, t: Target) -> Response:
-        labels, fields = _selectors(request)
+        labels, fields = _selectors(request, t.rt)
         if t.name:  # the legacy /watch/.../name form
             fields = parse_field_selector(f"metadata.name={t.name}")
         timeout = min(
@@ -290,7 +321,7 @@ class KubeService:
         )
 
     def _deletecollection(self, request: Request, t: Target) -> Response:
-        labels, fields = _selectors(request)
+        labels, fields = _selectors(request, t.rt)
         store = self.cluster.store
         for obj in store.list(t.rt, t.namespace, labels, fields).items:
             meta = obj["metadata"]
@@ -429,12 +460,23 @@ def _table(request: Request, rt: ResourceType, objects: list[dict], list_meta: d
         raise errors.bad_request(f"includeObject: {exc}") from None
 
 
-def _selectors(request: Request) -> tuple:
+def _selectors(request: Request, rt: ResourceType) -> tuple:
     try:
         labels = parse_label_selector(request.arg("labelSelector")) if request.arg("labelSelector") else None
         fields = parse_field_selector(request.arg("fieldSelector")) if request.arg("fieldSelector") else None
     except SelectorError as exc:
         raise errors.bad_request(str(exc)) from None
+    if fields is not None:
+        supported = FIELD_LABELS.get((rt.group, rt.plural), ()) + ("metadata.name", "metadata.namespace")
+        for requirement in fields.requirements:
+            if requirement.field not in supported:
+                raise errors.bad_request(f"field label not supported: {requirement.field}")
+        fields = FieldSelector(
+            tuple(
+                dataclasses.replace(r, field=FIELD_PATHS.get((rt.group, rt.plural, r.field), r.field))
+                for r in fields.requirements
+            )
+        )
     return labels, fields
 
 

@@ -28,6 +28,7 @@ from migrator.lab.kube.selectors import FieldSelector, LabelSelector
 HISTORY = 50_000
 CONTINUE_TTL = 300.0  # seconds a continue token stays valid (the apiserver's compaction window)
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # generateName suffixes: no vowels, no look-alikes
 RETURNS_DELETED_OBJECT = {("", "pods"), ("", "serviceaccounts")}
 
 Key = tuple[str, str]  # (namespace, name)
@@ -88,10 +89,14 @@ class Store:
         return self._data.setdefault((rt.group, rt.plural), {})
 
     def _keys(self, rt: ResourceType) -> list[Key]:
-        cached = self._sorted.get((rt.group, rt.plural))
-        if cached is None:
-            cached = self._sorted[(rt.group, rt.plural)] = sorted(self._bucket(rt))
-        return cached
+        """Keys in etcd order, kept sorted as objects come and go (lists and controllers read them constantly)."""
+        keys = self._sorted.get((rt.group, rt.plural))
+        if keys is None:
+            keys = self._sorted[(rt.group, rt.plural)] = sorted(self._bucket(rt))
+        return keys
+
+    def _namespace_range(self, keys: list[Key], namespace: str) -> tuple[int, int]:
+        return bisect.bisect_left(keys, (namespace, "")), bisect.bisect_left(keys, (namespace + "\0", ""))
 
     def find(self, rt: ResourceType, namespace: str | None, name: str) -> dict | None:
         with self.lock:
@@ -106,8 +111,9 @@ class Store:
     def objects(self, rt: ResourceType, namespace: str | None = None) -> list[dict]:
         """Every object of a type (in one namespace), for the lab's controllers."""
         with self.lock:
-            bucket = self._bucket(rt)
-            return [bucket[key] for key in self._keys(rt) if namespace is None or key[0] == namespace]
+            bucket, keys = self._bucket(rt), self._keys(rt)
+            lo, hi = self._namespace_range(keys, namespace) if namespace and rt.namespaced else (0, len(keys))
+            return [bucket[key] for key in keys[lo:hi]]
 
     def list(
         self,
@@ -119,15 +125,16 @@ class Store:
         continue_token: str | None = None,
     ) -> ListResult:
         with self.lock:
-            keys = self._keys(rt)
-            lo, hi = 0, len(keys)
-            if namespace and rt.namespaced:
-                lo, hi = bisect.bisect_left(keys, (namespace, "")), bisect.bisect_left(keys, (namespace + "\0", ""))
-            list_rv = self._rv
+            list_rv, after = self._rv, None
+            bucket, keys = self._bucket(rt), self._keys(rt)
             if continue_token:
                 list_rv, after = _decode_continue(continue_token)
+                bucket, keys = self._snapshot(rt, list_rv)
+            lo, hi = 0, len(keys)
+            if namespace and rt.namespaced:
+                lo, hi = self._namespace_range(keys, namespace)
+            if after is not None:
                 lo = max(lo, bisect.bisect_right(keys, after))
-            bucket = self._bucket(rt)
             items: list[dict] = []
             index, more = lo, False
             for index in range(lo, hi):
@@ -148,6 +155,25 @@ class Store:
                     remaining = hi - index
             return ListResult(items, str(list_rv), token, remaining)
 
+    def _snapshot(self, rt: ResourceType, rv: int) -> tuple[dict[Key, dict], list[Key]]:
+        """The type's objects as they were at ``rv``, so that the pages of one chunked list stay one
+        consistent list: the current objects with every later event undone."""
+        if rv >= self._rv:
+            return self._bucket(rt), self._keys(rt)
+        if self._history_rvs and rv < self._history_rvs[0] - 1:
+            raise errors.expired(f"The resourceVersion for the provided list is too old: {rv}")  # compacted away
+        bucket = dict(self._bucket(rt))
+        for event in reversed(self.events_since(rv)):
+            if event.rt != rt:
+                continue
+            meta = _meta(event.obj)
+            key = (meta.get("namespace", "") if rt.namespaced else "", meta["name"])
+            if event.old is None:
+                bucket.pop(key, None)
+            else:
+                bucket[key] = event.old
+        return bucket, sorted(bucket)
+
     # -- writing ------------------------------------------------------------------------
     def create(self, rt: ResourceType, namespace: str | None, body: dict, *, dry_run: bool = False) -> dict:
         with self.lock:
@@ -157,12 +183,11 @@ class Store:
                 raise errors.bad_request("metadata must be an object")
             self._check_type(rt, obj)
             ns = self._namespace_for(rt, namespace, meta)
-            if not meta.get("name") and meta.get("generateName"):
-                meta["name"] = self._generated_name(rt, ns, meta["generateName"])
-            name = meta.get("name") or ""
-            _check_name(rt, name)
-            if (ns, name) in self._bucket(rt):
-                raise errors.already_exists(rt, name)
+            prefix = None if meta.get("name") else meta.get("generateName")
+            if not prefix:
+                _check_name(rt, meta.get("name") or "")
+                if (ns, meta["name"]) in self._bucket(rt):
+                    raise errors.already_exists(rt, meta["name"])
             if "status" in rt.subresources:
                 obj.pop("status", None)
             for key in (
@@ -179,6 +204,10 @@ class Store:
             obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
             obj = self.admit("CREATE", rt, obj, None)
             meta = obj["metadata"]
+            if prefix:  # as in BeforeCreate: after mutating admission, which saw only the prefix
+                meta["name"] = self._generated_name(rt, ns, prefix)
+                _check_name(rt, meta["name"])
+            name = meta["name"]
             if _spec_part(obj) and rt.kind not in ("Pod",):
                 meta["generation"] = 1
             obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
@@ -254,9 +283,20 @@ class Store:
             meta["name"] = old_meta["name"]
             if rt.namespaced:
                 meta["namespace"] = old_meta.get("namespace")
-            if old_meta.get("deletionTimestamp") and _added_finalizers(old_meta, meta):
-                raise errors.forbidden(
-                    rt, old_meta["name"], "no new finalizers can be added if the object is being deleted"
+            added = _added_finalizers(old_meta, meta)
+            if old_meta.get("deletionTimestamp") and added:
+                quoted = ", ".join(json.dumps(f) for f in added)
+                raise errors.invalid(
+                    rt,
+                    old_meta["name"],
+                    [
+                        Cause(
+                            "metadata.finalizers",
+                            "FieldValueForbidden",
+                            "Forbidden: no new finalizers can be added if the object is being deleted, "
+                            f"found new finalizers []string{{{quoted}}}",
+                        )
+                    ],
                 )
             new["apiVersion"], new["kind"] = rt.api_version, rt.kind
             new = self.admit("UPDATE", rt, new, old)
@@ -340,10 +380,13 @@ class Store:
         bucket = self._bucket(rt)
         if kind == "DELETED":
             bucket.pop(key, None)
-            self._sorted.pop((rt.group, rt.plural), None)
+            keys = self._keys(rt)
+            index = bisect.bisect_left(keys, key)
+            if index < len(keys) and keys[index] == key:
+                del keys[index]
         else:
             if key not in bucket:
-                self._sorted.pop((rt.group, rt.plural), None)
+                bisect.insort(self._keys(rt), key)
             bucket[key] = obj
         event = Event(self._rv, kind, rt, obj, old)
         self._history.append(event)
@@ -464,13 +507,13 @@ class Store:
         counter = 0
         while True:
             counter += 1
-            name = f"{prefix}{base64.b32encode(self._uid().encode()[:5]).decode().lower()[:5]}"
+            name = prefix + "".join(SUFFIX_ALPHABET[b % len(SUFFIX_ALPHABET)] for b in self._uid().encode()[-5:])
             if (ns, name) not in self._bucket(rt) or counter > 20:
                 return name
 
 
-def _added_finalizers(old_meta: dict, meta: dict) -> bool:
-    return bool(set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or []))
+def _added_finalizers(old_meta: dict, meta: dict) -> list[str]:
+    return sorted(set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or []))
 
 
 def _check_name(rt: ResourceType, name: str) -> None:
