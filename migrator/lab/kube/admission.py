@@ -52,6 +52,7 @@ class Admission:
             self._service_account(rt, obj)
             self._webhook(obj)
             obj["spec"].setdefault("nodeName", self.next_node())  # the scheduler, instantly
+            obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}  # until the kubelet reports
         causes = validation.create(obj) if old is None else validation.update(obj, old)
         if causes:
             raise errors.invalid(rt, name, causes)

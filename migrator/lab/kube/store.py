@@ -507,7 +507,8 @@ class Store:
         counter = 0
         while True:
             counter += 1
-            name = prefix + "".join(SUFFIX_ALPHABET[b % len(SUFFIX_ALPHABET)] for b in self._uid().encode()[-5:])
+            n, base = int(self._uid().replace("-", ""), 16), len(SUFFIX_ALPHABET)  # seeded: same names each run
+            name = prefix + "".join(SUFFIX_ALPHABET[n // base**i % base] for i in range(5))
             if (ns, name) not in self._bucket(rt) or counter > 20:
                 return name
 
