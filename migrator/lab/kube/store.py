@@ -162,10 +162,11 @@ class Store:
             return self._bucket(rt), self._keys(rt)
         if self._history_rvs and rv < self._history_rvs[0] - 1:
             raise errors.expired(f"The resourceVersion for the provided list is too old: {rv}")  # compacted away
+        later = [event for event in self.events_since(rv) if event.rt == rt]
+        if not later:
+            return self._bucket(rt), self._keys(rt)
         bucket = dict(self._bucket(rt))
-        for event in reversed(self.events_since(rv)):
-            if event.rt != rt:
-                continue
+        for event in reversed(later):
             meta = _meta(event.obj)
             key = (meta.get("namespace", "") if rt.namespaced else "", meta["name"])
             if event.old is None:
