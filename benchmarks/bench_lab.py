@@ -128,18 +128,20 @@ def list_all_pods(lab: object, runs: int) -> tuple[list[float], list[float], int
     context = ssl.create_default_context(cafile=str(lab.ca_file))
     for _ in range(runs):
         start = time.perf_counter()
-        token = None
+        token, pages = None, 0
         while True:
+            pages += 1
             url = f"{lab.kube_url}/api/v1/pods?limit=500" + (f"&continue={token}" if token else "")
             request = urllib.request.Request(url, headers={"Authorization": f"Bearer {lab.kube_token}"})
             with urllib.request.urlopen(request, context=context) as response:
                 body = response.read()
             # The lab writes the list metadata first: the token is found without decoding 1 MB of pods.
-            match = re.search(rb'"continue":"([^"]+)"', body[:1000])
+            match = re.search(rb'"continue":\s*"([^"]+)"', body[:1000])
             token = match.group(1).decode() if match else None
             if not token:
                 break
         raw_times.append(time.perf_counter() - start)
+        assert pages == requests, (pages, requests)
     return sdk_times, raw_times, count, requests
 
 
