@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from migrator.lab.lab import Lab, LabConfig
+from tests.lab.kube_clients import Clients, clients
 
 
 @pytest.fixture
@@ -19,3 +20,9 @@ def lab_config() -> LabConfig:
 def lab(lab_config: LabConfig) -> Iterator[Lab]:
     with Lab(lab_config) as running:
         yield running
+
+
+@pytest.fixture
+def k(lab: Lab) -> Clients:
+    """The official kubernetes client's APIs, pointed at the test's lab."""
+    return clients(lab)

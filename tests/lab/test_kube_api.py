@@ -4,18 +4,17 @@ chunked lists, Status errors, finalizers, namespace deletion, garbage collection
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from kubernetes import client, config, watch
-from kubernetes.client.exceptions import ApiException
+from kubernetes import watch
 
 from migrator.lab.crypto import verify
 from migrator.lab.lab import Lab
+from tests.lab.kube_clients import Clients, namespace, status_of
 
 PI_GROUP, PI_VERSION = "aadpodidentity.k8s.io", "v1"
 CSI_GROUP, CSI_VERSION = "secrets-store.csi.x-k8s.io", "v1"
@@ -24,41 +23,12 @@ STRATEGIC = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 
 
-@dataclass
-class Clients:
-    core: client.CoreV1Api
-    apps: client.AppsV1Api
-    batch: client.BatchV1Api
-    custom: client.CustomObjectsApi
-    admission: client.AdmissionregistrationV1Api
-    api: client.ApiClient
 
 
-@pytest.fixture
-def k(lab: Lab) -> Clients:
-    api = config.new_client_from_config(str(lab.kubeconfig))
-    return Clients(
-        client.CoreV1Api(api),
-        client.AppsV1Api(api),
-        client.BatchV1Api(api),
-        client.CustomObjectsApi(api),
-        client.AdmissionregistrationV1Api(api),
-        api,
-    )
 
 
-def status_of(call: Callable[[], object]) -> tuple[int, dict]:
-    """The HTTP status and the decoded Status body of a call that must fail."""
-    with pytest.raises(ApiException) as info:
-        call()
-    return info.value.status, json.loads(info.value.body)
 
 
-def namespace(k: Clients, lab: Lab, name: str) -> str:
-    """A namespace with its default ServiceAccount (made by the lab's namespace controller)."""
-    k.core.create_namespace({"metadata": {"name": name}})
-    lab.settle()
-    return name
 
 
 def pod(name: str, labels: dict | None = None, **spec: Any) -> dict:
@@ -784,3 +754,4 @@ def test_watch_from_a_resource_version_and_by_name(lab: Lab, k: Clients) -> None
     assert {e[1] for e in events} == {"web"}
     assert events[-1][3] == 2
     assert rvs == sorted(set(rvs)) and rvs[0] > int(listed.metadata.resource_version)
+

@@ -4,43 +4,22 @@ finish or never do, immutable fields, and pods that admission rejects."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from kubernetes import client, config, watch
-from kubernetes.client.exceptions import ApiException
+from kubernetes import watch
 
 from migrator.lab.lab import Lab
+from tests.lab.kube_clients import Clients, namespace, status_of
 
 CLIENT_ID = "00000000-0000-0000-0000-00000000c1d0"
 
 
-@dataclass
-class Clients:
-    core: client.CoreV1Api
-    apps: client.AppsV1Api
-    batch: client.BatchV1Api
 
 
-@pytest.fixture
-def k(lab: Lab) -> Clients:
-    api = config.new_client_from_config(str(lab.kubeconfig))
-    return Clients(client.CoreV1Api(api), client.AppsV1Api(api), client.BatchV1Api(api))
 
 
-def status_of(call: Callable[[], object]) -> tuple[int, dict]:
-    with pytest.raises(ApiException) as info:
-        call()
-    return info.value.status, json.loads(info.value.body)
 
 
-def namespace(k: Clients, lab: Lab, name: str) -> str:
-    k.core.create_namespace({"metadata": {"name": name}})
-    lab.settle()
-    return name
 
 
 def template(labels: dict, image: str = "nginx:1.27", **spec: Any) -> dict:
@@ -404,3 +383,4 @@ def test_pod_with_missing_service_account_is_forbidden_and_recorded(lab: Lab, k:
     lab.settle()
     [pod] = k.core.list_namespaced_pod(ns).items
     assert pod.spec.service_account_name == "ghost" and pod.status.phase == "Running"
+

@@ -4,16 +4,12 @@ absent or has no endpoints (failurePolicy Fail)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
 
 from migrator.lab.lab import Lab, LabConfig
+from tests.lab.kube_clients import Clients, status_of
 
 USE = "azure.workload.identity/use"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
@@ -23,23 +19,10 @@ AZURE_ENV = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE",
 WEBHOOK = ("kube-system", "azure-wi-webhook-controller-manager")
 
 
-@dataclass
-class Clients:
-    core: client.CoreV1Api
-    apps: client.AppsV1Api
-    admission: client.AdmissionregistrationV1Api
 
 
-@pytest.fixture
-def k(lab: Lab) -> Clients:
-    api = config.new_client_from_config(str(lab.kubeconfig))
-    return Clients(client.CoreV1Api(api), client.AppsV1Api(api), client.AdmissionregistrationV1Api(api))
 
 
-def status_of(call: Callable[[], object]) -> tuple[int, dict]:
-    with pytest.raises(ApiException) as info:
-        call()
-    return info.value.status, json.loads(info.value.body)
 
 
 def setup_namespace(k: Clients, lab: Lab, ns: str = "apps", **sa_annotations: str) -> str:
@@ -364,3 +347,4 @@ def test_webhook_without_endpoints_fails_labelled_pods(lab: Lab, k: Clients) -> 
     lab.settle()
     [p] = k.core.list_namespaced_pod(ns, label_selector="app=api").items
     assert env(p.spec.containers[0])["AZURE_CLIENT_ID"] == CLIENT_ID and p.status.phase == "Running"
+

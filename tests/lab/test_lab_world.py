@@ -198,3 +198,10 @@ def test_kube_faults_are_injected_and_counted(lab: Lab) -> None:
     reset = lab.faults.add(Fault(action="reset", service="kube", verb="get", resource="namespaces", times=1))
     assert core.read_namespace("default").metadata.name == "default"  # urllib3 retried the dropped connection
     assert [lab.faults.fired(f) for f in (failing, throttled, reset)] == [1, 1, 1]
+
+
+def test_every_lab_server_listens_on_loopback_only(lab: Lab) -> None:
+    for url in (lab.kube_url, lab.arm_url, lab.login_url, lab.issuer.url):
+        assert url.startswith("https://127.0.0.1:"), url
+    for server in lab._servers:
+        assert server._server.server_address[0] == "127.0.0.1"
