@@ -27,7 +27,7 @@ from migrator.lab.azure.cluster_rules import (
 from migrator.lab.azure.errors import ArmError, bad_request, not_found
 from migrator.lab.azure.gates import Gate
 from migrator.lab.azure.identities import IdentityStore, identity_id
-from migrator.lab.azure.resource_ids import ResourcePath, parse_path, resource_key
+from migrator.lab.azure.resource_ids import ResourcePath, expect_path, parse_path, resource_key
 from migrator.lab.azure.wire import iso_time
 from migrator.lab.ids import Ids
 from migrator.lab.pacing import Pacing
@@ -440,12 +440,4 @@ class ClusterStore:
 
 
 def _cluster_path(resource_id: str) -> ResourcePath:
-    path = parse_path(resource_id)
-    if (
-        path is None
-        or path.resource_group is None
-        or path.signature() != ("microsoft.containerservice", "managedclusters")
-        or len(path.names) != 1
-    ):
-        raise ValueError(f"not a managed cluster resource id: {resource_id!r}")
-    return path
+    return expect_path(resource_id, ("microsoft.containerservice", "managedclusters"), "managed cluster")

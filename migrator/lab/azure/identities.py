@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from migrator.lab.azure.errors import ArmError, bad_request, not_found
-from migrator.lab.azure.resource_ids import ResourcePath, parse_path, resource_key
+from migrator.lab.azure.resource_ids import ResourcePath, expect_path, parse_path, resource_key
 from migrator.lab.ids import Ids
 
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -312,15 +312,7 @@ class IdentityStore:
 
 
 def _identity_path(resource_id: str) -> ResourcePath:
-    path = parse_path(resource_id)
-    if (
-        path is None
-        or path.resource_group is None
-        or path.signature() != ("microsoft.managedidentity", "userassignedidentities")
-        or len(path.names) != 1
-    ):
-        raise ValueError(f"not a user-assigned identity resource id: {resource_id!r}")
-    return path
+    return expect_path(resource_id, ("microsoft.managedidentity", "userassignedidentities"), "user-assigned identity")
 
 
 def _identity_only(path: ResourcePath) -> ResourcePath:

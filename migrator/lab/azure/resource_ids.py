@@ -57,6 +57,14 @@ def parse_path(path: str) -> ResourcePath | None:
     return ResourcePath(subscription, group, namespace, tuple(pairs[0::2]), tuple(pairs[1::2]))
 
 
+def expect_path(resource_id: str, signature: tuple[str, str], what: str) -> ResourcePath:
+    """The path of a seeding call's resource id, which must name one resource of the given type."""
+    path = parse_path(resource_id)
+    if path is None or path.resource_group is None or path.signature() != signature or len(path.names) != 1:
+        raise ValueError(f"not a {what} resource id: {resource_id!r}")
+    return path
+
+
 def key(resource_id: str) -> str:
     """The comparison key of a resource id: lower case, ``resourcegroups`` however it was spelled."""
     parsed = parse_path(resource_id)
