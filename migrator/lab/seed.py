@@ -8,7 +8,6 @@ cluster's ``podIdentityProfile`` for the add-on to create its CRs, instead of be
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from migrator.core.fields import ci_item, is_guid, is_managed_identity_id, mapping
 from migrator.lab.kube.errors import ApiError
 from migrator.lab.kube.resources import POD_IDENTITY_GROUP
 from migrator.sources.manifests.parse import compose, construct, split_documents
@@ -25,12 +25,6 @@ from migrator.sources.manifests.walk import FoundFile, walk
 if TYPE_CHECKING:
     from migrator.lab.lab import Lab
 
-IDENTITY_ID = re.compile(
-    r"^/subscriptions/[0-9a-fA-F-]{36}/resourcegroups/[-\w._()]+/providers/Microsoft\.ManagedIdentity/"
-    r"userAssignedIdentities/[-\w]+$",
-    re.IGNORECASE,
-)
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ORDER = (
     "Namespace",
     "ServiceAccount",
@@ -152,30 +146,24 @@ def _rank(source: SourceObject) -> tuple[int, str]:
     return (ORDER.index(kind) if kind in ORDER else len(ORDER) + (kind == "Pod"), source.where)
 
 
-def _spec(obj: dict) -> dict:
-    spec = obj.get("spec")
-    return spec if isinstance(spec, dict) else {}
-
-
-def _field(spec: dict, name: str) -> object:
-    """Current or legacy (capitalised, pre-1.6) field name."""
-    return spec.get(name, spec.get(name[0].upper() + name[1:]))
+def _field(obj: dict, name: str) -> object:
+    """A spec field, in its current or legacy (capitalised, pre-1.6) spelling, as aad-pod-identity reads it."""
+    return ci_item(mapping(obj.get("spec")), name)[1]
 
 
 def _register_identity(lab: Lab, source: SourceObject, report: SeedReport) -> None:
-    spec = _spec(source.obj)
-    if str(_field(spec, "type") or 0) not in ("0", ""):
+    if str(_field(source.obj, "type") or 0) not in ("0", ""):
         return  # a service principal: nothing in ARM
-    resource_id = str(_field(spec, "resourceID") or "")
-    client_id = str(_field(spec, "clientID") or "")
-    if not IDENTITY_ID.match(resource_id):
+    resource_id = str(_field(source.obj, "resourceID") or "")
+    client_id = str(_field(source.obj, "clientID") or "")
+    if not (is_managed_identity_id(resource_id) and is_guid(resource_id.split("/")[2])):
         report.skipped.append(
             f"{source.where}: resourceID {resource_id!r} is not a user-assigned identity id; no identity created in ARM"
         )
         return
     if lab.azure.identity(resource_id) is None:
         lab.azure.add_identity(
-            resource_id, location=lab.config.location, client_id=client_id if GUID.match(client_id) else None
+            resource_id, location=lab.config.location, client_id=client_id if is_guid(client_id) else None
         )
         report.identities.append(resource_id)
 
@@ -185,13 +173,13 @@ def _hand_to_addon(lab: Lab, objects: list[SourceObject], report: SeedReport) ->
     identities = {
         (o.obj["metadata"].get("namespace") or "default", o.obj["metadata"]["name"]): o
         for o in objects
-        if o.obj["kind"] == "AzureIdentity" and str(_field(_spec(o.obj), "type") or 0) in ("0", "")
+        if o.obj["kind"] == "AzureIdentity" and str(_field(o.obj, "type") or 0) in ("0", "")
     }
     bindings = [o for o in objects if o.obj["kind"] == "AzureIdentityBinding"]
     exceptions = [o for o in objects if o.obj["kind"] == "AzurePodIdentityException"]
     entries, handled = [], set()
     for (ns, name), source in identities.items():
-        arm = lab.azure.identity(str(_field(_spec(source.obj), "resourceID") or ""))
+        arm = lab.azure.identity(str(_field(source.obj, "resourceID") or ""))
         if arm is None:
             continue
         binding = next(
@@ -199,7 +187,7 @@ def _hand_to_addon(lab: Lab, objects: list[SourceObject], report: SeedReport) ->
                 b
                 for b in bindings
                 if (b.obj["metadata"].get("namespace") or "default") == ns
-                and _field(_spec(b.obj), "azureIdentity") == name
+                and _field(b.obj, "azureIdentity") == name
             ),
             None,
         )
@@ -207,7 +195,7 @@ def _hand_to_addon(lab: Lab, objects: list[SourceObject], report: SeedReport) ->
             {
                 "name": name,
                 "namespace": ns,
-                "bindingSelector": str(_field(_spec(binding.obj), "selector")) if binding else name,
+                "bindingSelector": str(_field(binding.obj, "selector")) if binding else name,
                 "identity": {
                     "resourceId": arm["id"],
                     "clientId": arm["properties"]["clientId"],
@@ -226,7 +214,7 @@ def _hand_to_addon(lab: Lab, objects: list[SourceObject], report: SeedReport) ->
             {
                 "name": e.obj["metadata"]["name"],
                 "namespace": e.obj["metadata"].get("namespace") or "default",
-                "podLabels": dict(_field(_spec(e.obj), "podLabels") or {}),
+                "podLabels": dict(_field(e.obj, "podLabels") or {}),
             }
             for e in exceptions
         ],

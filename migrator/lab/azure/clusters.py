@@ -27,7 +27,7 @@ from migrator.lab.azure.cluster_rules import (
 from migrator.lab.azure.errors import ArmError, bad_request, not_found
 from migrator.lab.azure.gates import Gate
 from migrator.lab.azure.identities import IdentityStore, identity_id
-from migrator.lab.azure.resource_ids import ResourcePath, expect_path, parse_path, resource_key
+from migrator.lab.azure.resource_ids import ResourcePath, expect_path, parse_path, resource_key, under
 from migrator.lab.azure.wire import iso_time
 from migrator.lab.ids import Ids
 from migrator.lab.pacing import Pacing
@@ -201,10 +201,8 @@ class ClusterStore:
             return copy.deepcopy(self._require(path).wire)
 
     def arm_list(self, subscription: str, resource_group: str | None) -> list[dict]:
-        group = f"resourcegroups/{resource_group}/" if resource_group is not None else ""
-        prefix = f"/subscriptions/{subscription}/{group}".lower()
         with self._lock:
-            return [copy.deepcopy(c.wire) for k, c in self._clusters.items() if k.startswith(prefix)]
+            return [copy.deepcopy(c.wire) for c in under(self._clusters, subscription, resource_group)]
 
     def arm_put(self, path: ResourcePath, body: object, if_match: str, if_none_match: str) -> tuple[dict, Operation]:
         """Validate and start an update; the caller answers 201 with the returned body."""

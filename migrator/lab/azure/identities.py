@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from migrator.lab.azure.errors import ArmError, bad_request, not_found
-from migrator.lab.azure.resource_ids import ResourcePath, expect_path, parse_path, resource_key
+from migrator.lab.azure.resource_ids import ResourcePath, expect_path, parse_path, resource_key, under
 from migrator.lab.ids import Ids
 
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -143,10 +143,8 @@ class IdentityStore:
             return copy.deepcopy(self._require(path).wire)
 
     def arm_list(self, subscription: str, resource_group: str | None) -> list[dict]:
-        group = f"resourcegroups/{resource_group}/" if resource_group is not None else ""
-        prefix = f"/subscriptions/{subscription}/{group}".lower()
         with self._lock:
-            return [copy.deepcopy(i.wire) for k, i in self._identities.items() if k.startswith(prefix)]
+            return [copy.deepcopy(i.wire) for i in under(self._identities, subscription, resource_group)]
 
     def arm_put(self, path: ResourcePath, body: object) -> tuple[int, dict]:
         name = path.names[0]

@@ -3,7 +3,9 @@ echoed in the case they were first stored in."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 # ARM spells these types with capitals; the lab answers with this spelling whatever the request used.
 CANONICAL_TYPES = {
@@ -16,6 +18,9 @@ CANONICAL_TYPES = {
         "operations",
     )
 }
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,13 @@ def expect_path(resource_id: str, signature: tuple[str, str], what: str) -> Reso
     if path is None or path.resource_group is None or path.signature() != signature or len(path.names) != 1:
         raise ValueError(f"not a {what} resource id: {resource_id!r}")
     return path
+
+
+def under(records: Mapping[str, T], subscription: str, resource_group: str | None) -> list[T]:
+    """The records (keyed by lower-case resource id) in a subscription, or in one of its resource groups."""
+    group = f"resourcegroups/{resource_group}/" if resource_group is not None else ""
+    prefix = f"/subscriptions/{subscription}/{group}".lower()
+    return [record for k, record in records.items() if k.startswith(prefix)]
 
 
 def key(resource_id: str) -> str:

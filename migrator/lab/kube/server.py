@@ -231,7 +231,7 @@ class KubeService:
             return self._token(request, t)
         body = _json_body(request)
         if t.subresource == "eviction":
-            obj, _ = self.cluster.store.delete(t.rt, t.namespace, t.name or "")
+            self.cluster.store.delete(t.rt, t.namespace, t.name or "")
             return json_response(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"})
         if t.name:
             raise errors.method_not_allowed()

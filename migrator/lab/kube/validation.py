@@ -6,13 +6,12 @@ Job's template, a Pod's spec, selectors that stop matching their template, missi
 from __future__ import annotations
 
 import json
-import re
 
+from migrator.core.fields import is_valid_label_value
 from migrator.lab.kube.defaults import template
 from migrator.lab.kube.errors import Cause
 from migrator.lab.kube.selectors import SelectorError, label_selector_from_object
 
-LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 POD_MUTABLE = (
     "spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
     "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
@@ -34,7 +33,7 @@ def metadata(obj: dict, prefix: str = "metadata") -> list[Cause]:
     causes: list[Cause] = []
     meta = obj.get("metadata") or {}
     for value in (meta.get("labels") or {}).values():
-        if isinstance(value, str) and (len(value) > 63 or not LABEL_VALUE.match(value)):
+        if isinstance(value, str) and not is_valid_label_value(value):
             causes.append(
                 Cause(
                     f"{prefix}.labels",
