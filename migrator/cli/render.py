@@ -233,8 +233,16 @@ def print_lab_status(data: dict[str, Any]) -> None:
     cluster = data["cluster"]
     out.print(f"[bold]Managed cluster[/bold]  {cluster['id']}", soft_wrap=True)
     out.print(f"OIDC issuer      {cluster['oidcIssuer'] or 'disabled'}", soft_wrap=True)
-    out.print(f"Workload identity {'enabled' if cluster['workloadIdentity'] else 'disabled'}; pod-identity add-on "
-              f"{'enabled' if cluster['podIdentityAddon'] else 'disabled'}", soft_wrap=True)
+    out.print(
+        f"Workload identity {'enabled' if cluster['workloadIdentity'] else 'disabled'}; pod-identity add-on "
+        f"{'enabled' if cluster['podIdentityAddon'] else 'disabled'}",
+        soft_wrap=True,
+    )
     out.print(_table("Kubernetes", ["Kind", "Count"], [[k, v] for k, v in data["kubernetes"].items()]))
-    out.print(_table("User-assigned identities", ["Name", "Client id", "Federated credentials"],
-                     [[i["name"], i["clientId"], i["federatedCredentials"]] for i in data["identities"]]))
+    out.print(
+        _table(
+            "User-assigned identities",
+            ["Name", "Client id", "Federated credentials"],
+            [[i["name"], i["clientId"], i["federatedCredentials"]] for i in data["identities"]],
+        )
+    )

@@ -169,6 +169,51 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class ExistingCredential:
+    """A federated identity credential already on an identity in Azure."""
+
+    name: str
+    issuer: str
+    subject: str
+    audiences: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AzureIdentityFacts:
+    """What Azure says about one user-assigned identity (read with azure-mgmt-msi)."""
+
+    resource_id: str
+    found: bool
+    client_id: str | None = None
+    principal_id: str | None = None
+    tenant_id: str | None = None
+    credentials: list[ExistingCredential] = field(default_factory=list)
+    error: str | None = None
+    """Why it could not be read (403, ...), when ``found`` is unknown rather than false."""
+
+
+@dataclass
+class ClusterFacts:
+    """What the managed cluster (ARM) and the cluster itself say about the prerequisites.
+
+    None means "not known" (that source was not read), never "no".
+    """
+
+    resource_id: str | None = None
+    name: str | None = None
+    resource_group: str | None = None
+    oidc_issuer_enabled: bool | None = None
+    issuer: str | None = None
+    """Exactly as AKS reports it, trailing slash included."""
+    workload_identity_enabled: bool | None = None
+    pod_identity_enabled: bool | None = None
+    uses_managed_identity: bool | None = None
+    kubernetes_version: str | None = None
+    webhook_installed: bool | None = None
+    context: str | None = None
+
+
 @dataclass
 class Inventory:
     identities: list[Identity] = field(default_factory=list)
@@ -180,6 +225,9 @@ class Inventory:
     namespaces: list[Namespace] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    cluster: ClusterFacts | None = None
+    azure_identities: dict[str, AzureIdentityFacts] = field(default_factory=dict)
+    """By resource id, lower-cased (ARM ids compare case-insensitively)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of ``discover``."""

@@ -78,6 +78,8 @@ class LabInfo:
     kubeconfig: str
     token_file: str
     webhook_version: str
+    speedup: float = 1.0
+    """Lab time runs this many times faster: live commands scale their pacing and waits by it."""
     pid: int = field(default_factory=os.getpid)
 
     @classmethod
@@ -245,6 +247,7 @@ class Lab:
             kubeconfig=str(self.kubeconfig),
             token_file=str(self.token_file),
             webhook_version=self.config.webhook_version,
+            speedup=self.config.speedup,
         )
 
     def operator_assertion(self, lifetime: int = 86400) -> str:

@@ -186,8 +186,7 @@ def _hand_to_addon(lab: Lab, objects: list[SourceObject], report: SeedReport) ->
             (
                 b
                 for b in bindings
-                if (b.obj["metadata"].get("namespace") or "default") == ns
-                and _field(b.obj, "azureIdentity") == name
+                if (b.obj["metadata"].get("namespace") or "default") == ns and _field(b.obj, "azureIdentity") == name
             ),
             None,
         )

@@ -21,14 +21,22 @@ from migrator.lab.httpd import Request, Response, json_response
 from migrator.lab.pacing import Pacing
 
 MSI_VERSIONS = (
-    "2015-08-31-preview", "2018-11-30", "2021-09-30-preview", "2022-01-31-preview", "2023-01-31",
-    "2023-07-31-preview", "2024-11-30", "2025-01-31-preview",
+    "2015-08-31-preview",
+    "2018-11-30",
+    "2021-09-30-preview",
+    "2022-01-31-preview",
+    "2023-01-31",
+    "2023-07-31-preview",
+    "2024-11-30",
+    "2025-01-31-preview",
 )
 FIC_VERSIONS = ("2022-01-31-preview", "2023-01-31", "2023-07-31-preview", "2024-11-30", "2025-01-31-preview")
 AKS_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 ARM_AUDIENCES = (
-    "https://management.core.windows.net/", "https://management.core.windows.net",
-    "https://management.azure.com/", "https://management.azure.com",
+    "https://management.core.windows.net/",
+    "https://management.core.windows.net",
+    "https://management.azure.com/",
+    "https://management.azure.com",
 )
 CLOCK_SKEW = 300  # seconds of nbf tolerance, as Entra-issued tokens may be minted a little ahead
 
@@ -146,11 +154,13 @@ class ArmService:
         if method == "DELETE":
             return Response(200 if self._identities.fic_delete(path) else 204)
         identity = ResourcePath(path.subscription, path.resource_group, path.namespace, path.types[:1], path.names[:1])
-        wait = self._fic_writes.acquire([
-            ("tenant", self._tenant_id),
-            ("subscription", path.subscription.lower()),
-            ("identity", resource_key(identity)),
-        ])
+        wait = self._fic_writes.acquire(
+            [
+                ("tenant", self._tenant_id),
+                ("subscription", path.subscription.lower()),
+                ("identity", resource_key(identity)),
+            ]
+        )
         if wait > 0:
             raise ArmError(
                 429,

@@ -59,15 +59,28 @@ class AzureCloud:
         self.fic_write_limits = Throttle(pacing, FIC_WRITE_LIMITS)
         self._identities = IdentityStore(tenant_id=tenant_id, ids=ids, lock=self._lock, pause=self._pause_fic_write)
         self._clusters = ClusterStore(
-            tenant_id=tenant_id, ids=ids, pacing=pacing, lock=self._lock, identities=self._identities,
-            notify=self._notify, gate=lambda: _closed_gate(self._cluster_gate),
+            tenant_id=tenant_id,
+            ids=ids,
+            pacing=pacing,
+            lock=self._lock,
+            identities=self._identities,
+            notify=self._notify,
+            gate=lambda: _closed_gate(self._cluster_gate),
         )
         self.arm = ArmService(
-            tenant_id=tenant_id, jwks={"keys": [entra_key.jwk()]}, pacing=pacing, identities=self._identities,
-            clusters=self._clusters, fic_writes=self.fic_write_limits, login_url=lambda: self.login_url,
+            tenant_id=tenant_id,
+            jwks={"keys": [entra_key.jwk()]},
+            pacing=pacing,
+            identities=self._identities,
+            clusters=self._clusters,
+            fic_writes=self.fic_write_limits,
+            login_url=lambda: self.login_url,
         )
         self.entra = EntraService(
-            tenant_id=tenant_id, key=entra_key, principal=self._principal, issuer_jwks=issuer_jwks,
+            tenant_id=tenant_id,
+            key=entra_key,
+            principal=self._principal,
+            issuer_jwks=issuer_jwks,
             error_style=error_style,
         )
 
@@ -126,8 +139,12 @@ class AzureCloud:
     ) -> dict:
         """Seed an AKS cluster (its kubelet identity becomes an identity too); subscribers are told."""
         return self._clusters.add(
-            resource_id, location=location, issuer_url=issuer_url, oidc_issuer_enabled=oidc_issuer_enabled,
-            workload_identity_enabled=workload_identity_enabled, pod_identity_profile=pod_identity_profile,
+            resource_id,
+            location=location,
+            issuer_url=issuer_url,
+            oidc_issuer_enabled=oidc_issuer_enabled,
+            workload_identity_enabled=workload_identity_enabled,
+            pod_identity_profile=pod_identity_profile,
             kubelet_identity=kubelet_identity,
         )
 

@@ -84,8 +84,12 @@ def validate_pod_identities(profile: object, props: dict) -> None:
             raise bad_request(f"Pod identity '{pair[0]}/{pair[1]}' is specified more than once.", "InvalidParameter")
         seen.add(pair)
     for index, exception in enumerate(profile.get("userAssignedIdentityExceptions") or []):
-        if not (isinstance(exception, dict) and exception.get("name") and exception.get("namespace")
-                and isinstance(exception.get("podLabels"), dict)):
+        if not (
+            isinstance(exception, dict)
+            and exception.get("name")
+            and exception.get("namespace")
+            and isinstance(exception.get("podLabels"), dict)
+        ):
             raise bad_request(
                 f"Pod identity exception at index {index} is invalid: name, namespace and podLabels are required.",
                 "InvalidParameter",

@@ -38,8 +38,16 @@ CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
 OPERATION_SECONDS = 5.0  # nominal duration of a managed-cluster update (real AKS: minutes)
 POLL_SECONDS = 1.0  # nominal Retry-After of the operation status
 READ_ONLY = frozenset(
-    {"provisioningState", "powerState", "currentKubernetesVersion", "fqdn", "privateFQDN", "azurePortalFQDN",
-     "maxAgentPools", "resourceUID"}
+    {
+        "provisioningState",
+        "powerState",
+        "currentKubernetesVersion",
+        "fqdn",
+        "privateFQDN",
+        "azurePortalFQDN",
+        "maxAgentPools",
+        "resourceUID",
+    }
 )
 
 Notify = Callable[[str, dict], None]
@@ -120,9 +128,13 @@ class ClusterStore:
         path = _cluster_path(resource_id)
         name, group = path.names[0], path.resource_group or ""
         node_group = f"MC_{group}_{name}_{location}"
-        kubelet = copy.deepcopy(kubelet_identity) if kubelet_identity else {
-            "resourceId": identity_id(path.subscription, node_group, f"{name}-agentpool"),
-        }
+        kubelet = (
+            copy.deepcopy(kubelet_identity)
+            if kubelet_identity
+            else {
+                "resourceId": identity_id(path.subscription, node_group, f"{name}-agentpool"),
+            }
+        )
         self._ensure_identity(kubelet, location)
         wire: dict = {
             "id": resource_id,
@@ -141,10 +153,18 @@ class ClusterStore:
                 "dnsPrefix": f"{name}-dns",
                 "fqdn": f"{name}-dns-{self._ids.hexdigits(8).lower()}.hcp.{location}.azmk8s.io",
                 "agentPoolProfiles": [
-                    {"name": "nodepool1", "count": 2, "vmSize": "Standard_DS2_v2", "osType": "Linux",
-                     "mode": "System", "type": "VirtualMachineScaleSets", "orchestratorVersion": "1.30",
-                     "currentOrchestratorVersion": "1.30.5", "provisioningState": "Succeeded",
-                     "powerState": {"code": "Running"}}
+                    {
+                        "name": "nodepool1",
+                        "count": 2,
+                        "vmSize": "Standard_DS2_v2",
+                        "osType": "Linux",
+                        "mode": "System",
+                        "type": "VirtualMachineScaleSets",
+                        "orchestratorVersion": "1.30",
+                        "currentOrchestratorVersion": "1.30.5",
+                        "provisioningState": "Succeeded",
+                        "powerState": {"code": "Running"},
+                    }
                 ],
                 "nodeResourceGroup": node_group,
                 "enableRBAC": True,
@@ -383,9 +403,7 @@ class ClusterStore:
         provisioning state (kept for entries that did not change). ``strict``: an identity that
         does not exist is a 400 (seeding is lenient)."""
         result = copy.deepcopy(profile)
-        before = {
-            (e.get("namespace"), e.get("name")): e for e in (previous or {}).get("userAssignedIdentities") or []
-        }
+        before = {(e.get("namespace"), e.get("name")): e for e in (previous or {}).get("userAssignedIdentities") or []}
         for entry in result.get("userAssignedIdentities") or []:
             identity = entry.setdefault("identity", {})
             known = self._identities.get(identity.get("resourceId", ""))
@@ -393,9 +411,11 @@ class ClusterStore:
                 identity["clientId"] = known["properties"]["clientId"]
                 identity["objectId"] = known["properties"]["principalId"]
             old = before.get((entry.get("namespace"), entry.get("name")))
-            same = old is not None and (old.get("identity") or {}).get("resourceId", "").lower() == str(
-                identity.get("resourceId", "")
-            ).lower()
+            same = (
+                old is not None
+                and (old.get("identity") or {}).get("resourceId", "").lower()
+                == str(identity.get("resourceId", "")).lower()
+            )
             entry["provisioningState"] = old.get("provisioningState", state) if same and old else state
             entry["provisioningInfo"] = copy.deepcopy(old.get("provisioningInfo")) if same and old else None
             entry.setdefault("bindingSelector", None)
@@ -416,8 +436,11 @@ class ClusterStore:
         if known is None:
             try:
                 known = self._identities.add(
-                    rid, location=location, client_id=reference.get("clientId"),
-                    principal_id=reference.get("objectId"), tags=None,
+                    rid,
+                    location=location,
+                    client_id=reference.get("clientId"),
+                    principal_id=reference.get("objectId"),
+                    tags=None,
                 )
             except ValueError:
                 return

@@ -105,23 +105,31 @@ class EntraService:
         form = request.form()
         for field in ("grant_type", "client_id", "scope"):
             if not form.get(field):
-                raise EntraError("invalid_request", 900144,
-                                 f"The request body must contain the following parameter: '{field}'.")
+                raise EntraError(
+                    "invalid_request", 900144, f"The request body must contain the following parameter: '{field}'."
+                )
         if form["grant_type"] != "client_credentials":
-            raise EntraError("unsupported_grant_type", 70003,
-                             f"The app requested an unsupported grant type '{form['grant_type']}'.")
+            raise EntraError(
+                "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{form['grant_type']}'."
+            )
         resource = _resource(form["scope"])
         if not form.get("client_assertion"):
-            raise EntraError("invalid_client", 7000218,
-                             "The request body must contain the following parameter: 'client_assertion' or "
-                             "'client_secret'.")
+            raise EntraError(
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            )
         if form.get("client_assertion_type") != JWT_BEARER:
-            raise EntraError("invalid_client", 70002,
-                             f"Error validating credentials. The client_assertion_type must be '{JWT_BEARER}'.")
+            raise EntraError(
+                "invalid_client",
+                70002,
+                f"Error validating credentials. The client_assertion_type must be '{JWT_BEARER}'.",
+            )
         principal = self._principal(form["client_id"])
         if principal is None:
             raise EntraError(
-                "unauthorized_client", 700016,
+                "unauthorized_client",
+                700016,
                 f"Application with identifier '{form['client_id']}' was not found in the directory "
                 f"'{self._tenant_id}'. This can happen if the application has not been installed by the administrator "
                 "of the tenant or consented to by any user in the tenant. You may have sent your authentication "
@@ -130,8 +138,12 @@ class EntraService:
         self._check_assertion(form["client_assertion"], principal)
         return json_response(
             200,
-            {"token_type": "Bearer", "expires_in": TOKEN_SECONDS, "ext_expires_in": TOKEN_SECONDS,
-             "access_token": self._access_token(principal, resource)},
+            {
+                "token_type": "Bearer",
+                "expires_in": TOKEN_SECONDS,
+                "ext_expires_in": TOKEN_SECONDS,
+                "access_token": self._access_token(principal, resource),
+            },
             {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"},
         )
 
@@ -151,8 +163,9 @@ class EntraService:
         try:
             verify(assertion, jwks)
         except JWTError as exc:
-            raise EntraError("invalid_client", 700027,
-                             f"Client assertion contains an invalid signature. [Reason - {exc}.]") from None
+            raise EntraError(
+                "invalid_client", 700027, f"Client assertion contains an invalid signature. [Reason - {exc}.]"
+            ) from None
         now = self._clock()
         exp, nbf = claims.get("exp"), claims.get("nbf", claims.get("iat"))
         expired = not isinstance(exp, int | float) or exp <= now
@@ -161,7 +174,8 @@ class EntraService:
             valid_from = iso_time(nbf) if isinstance(nbf, int | float) else "(none)"
             valid_to = iso_time(exp) if isinstance(exp, int | float) else "(none)"
             raise EntraError(
-                "invalid_client", 700024,
+                "invalid_client",
+                700024,
                 f"Client assertion is not within its valid time range. Current time: {iso_time(now)}, assertion valid "
                 f"from {valid_from}, expiry time of assertion {valid_to}. Review the documentation at "
                 "https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
@@ -178,18 +192,25 @@ class EntraService:
             ):
                 return
         same_issuer = [c for c in principal.credentials if c["issuer"] == issuer]
-        check = "Please check your federated identity credential Subject, Audience and Issuer against the presented " \
-                f"assertion. {WIF_DOC}"
+        check = (
+            "Please check your federated identity credential Subject, Audience and Issuer against the presented "
+            f"assertion. {WIF_DOC}"
+        )
         if self._error_style == "specific" and not same_issuer:
-            raise EntraError("invalid_client", 700211,
-                             f"No matching federated identity record found for presented assertion issuer "
-                             f"'{issuer}'. {check}")
+            raise EntraError(
+                "invalid_client",
+                700211,
+                f"No matching federated identity record found for presented assertion issuer '{issuer}'. {check}",
+            )
         if self._error_style == "specific" and not any(c["subject"] == subject for c in same_issuer):
-            raise EntraError("invalid_client", 700213,
-                             f"No matching federated identity record found for presented assertion subject "
-                             f"'{subject}'. {check}")
+            raise EntraError(
+                "invalid_client",
+                700213,
+                f"No matching federated identity record found for presented assertion subject '{subject}'. {check}",
+            )
         raise EntraError(
-            "invalid_request", 70021,
+            "invalid_request",
+            70021,
             f"No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. "
             f"Assertion Subject: '{subject}'. Assertion Audience: '{','.join(audiences)}'. {WIF_DOC}",
         )
@@ -198,10 +219,21 @@ class EntraService:
         now = int(self._clock())
         issuer = f"https://sts.windows.net/{self._tenant_id}/"
         claims: dict[str, object] = {
-            "aud": resource, "iss": issuer, "iat": now, "nbf": now, "exp": now + TOKEN_SECONDS,
-            "appid": principal.client_id, "azp": principal.client_id, "appidacr": "2", "idp": issuer,
-            "idtyp": "app", "oid": principal.object_id, "sub": principal.object_id, "tid": self._tenant_id,
-            "uti": b64url(secrets.token_bytes(16)), "ver": "1.0",
+            "aud": resource,
+            "iss": issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": now + TOKEN_SECONDS,
+            "appid": principal.client_id,
+            "azp": principal.client_id,
+            "appidacr": "2",
+            "idp": issuer,
+            "idtyp": "app",
+            "oid": principal.object_id,
+            "sub": principal.object_id,
+            "tid": self._tenant_id,
+            "uti": b64url(secrets.token_bytes(16)),
+            "ver": "1.0",
         }
         if principal.resource_id:
             claims["xms_mirid"] = principal.resource_id
@@ -232,7 +264,8 @@ class EntraService:
     def _check_tenant(self, tenant: str, error: str) -> None:
         if tenant.lower() != self._tenant_id.lower():
             raise EntraError(
-                error, 90002,
+                error,
+                90002,
                 f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into "
                 "the correct cloud. Check with your subscription administrator, this may happen if there are no "
                 "active subscriptions for the tenant.",
@@ -261,11 +294,15 @@ def _resource(scope: str) -> str:
     """The token audience for a client-credentials scope: exactly one ``<resource>/.default``."""
     scopes = scope.split()
     if len(scopes) > 1 and all(s.endswith("/.default") for s in scopes):
-        raise EntraError("invalid_scope", 28000, "Provided value for the input parameter scope is not valid because "
-                         "it contains more than one resource.")
+        raise EntraError(
+            "invalid_scope",
+            28000,
+            "Provided value for the input parameter scope is not valid because it contains more than one resource.",
+        )
     if len(scopes) != 1 or not scopes[0].endswith("/.default") or scopes[0] == "/.default":
         raise EntraError(
-            "invalid_scope", 1002012,
+            "invalid_scope",
+            1002012,
             f"The provided value for scope {scope} is not valid. Client credential flows must have a scope value with "
             "/.default suffixed to the resource identifier (application ID URI).",
         )

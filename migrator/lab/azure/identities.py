@@ -101,7 +101,10 @@ class IdentityStore:
         """Seed a FIC (no throttling, no write latency); ValueError when a rule forbids it."""
         path = _identity_path(identity_resource_id)
         fic_path = ResourcePath(
-            path.subscription, path.resource_group, path.namespace, (*path.types, "federatedIdentityCredentials"),
+            path.subscription,
+            path.resource_group,
+            path.namespace,
+            (*path.types, "federatedIdentityCredentials"),
             (*path.names, name),
         )
         try:
@@ -167,8 +170,12 @@ class IdentityStore:
             current = self._identities.get(resource_key(path))
             if current is None:
                 wire = self._wire(
-                    identity_id(path.subscription, path.resource_group or "", name), name, location, tags,
-                    self._ids.uuid(), self._ids.uuid(),
+                    identity_id(path.subscription, path.resource_group or "", name),
+                    name,
+                    location,
+                    tags,
+                    self._ids.uuid(),
+                    self._ids.uuid(),
                 )
             else:
                 old = current.wire["location"]
@@ -213,8 +220,9 @@ class IdentityStore:
             identity = self._require(path)
             wire = identity.credentials.get(path.names[1].lower())
             if wire is None:
-                raise not_found(f"{IDENTITY_TYPE}/{path.names[0]}/federatedIdentityCredentials", path.names[1],
-                                path.resource_group)
+                raise not_found(
+                    f"{IDENTITY_TYPE}/{path.names[0]}/federatedIdentityCredentials", path.names[1], path.resource_group
+                )
             return copy.deepcopy(wire)
 
     def fic_list(self, path: ResourcePath) -> list[dict]:

@@ -165,8 +165,9 @@ def _patch_path_item(rt: ResourceType) -> tuple[str, dict]:
     path_params = [_string_param("name", "path", f"name of the {rt.kind}", required=True)]
     if rt.namespaced:
         path_params.append(
-            _string_param("namespace", "path", "object name and auth scope, such as for teams and projects",
-                          required=True)
+            _string_param(
+                "namespace", "path", "object name and auth scope, such as for teams and projects", required=True
+            )
         )
     path_params.append(_string_param("pretty", "query", "If 'true', then the output is pretty printed."))
     patch = {
@@ -175,16 +176,30 @@ def _patch_path_item(rt: ResourceType) -> tuple[str, dict]:
         "operationId": _operation_id(rt),
         "parameters": [
             _string_param("dryRun", "query", "When present, indicates that modifications should not be persisted."),
-            _string_param("fieldManager", "query", "fieldManager is a name associated with the actor or entity "
-                                                   "that is making these changes."),
-            _string_param("fieldValidation", "query", "fieldValidation instructs the server on how to handle "
-                                                      "objects in the request containing unknown or duplicate "
-                                                      "fields. Valid values are: Ignore, Warn, Strict."),
-            {"name": "force", "in": "query", "description": "Force is going to \"force\" Apply requests.",
-             "schema": {"type": "boolean", "uniqueItems": True}},
+            _string_param(
+                "fieldManager",
+                "query",
+                "fieldManager is a name associated with the actor or entity that is making these changes.",
+            ),
+            _string_param(
+                "fieldValidation",
+                "query",
+                "fieldValidation instructs the server on how to handle "
+                "objects in the request containing unknown or duplicate "
+                "fields. Valid values are: Ignore, Warn, Strict.",
+            ),
+            {
+                "name": "force",
+                "in": "query",
+                "description": 'Force is going to "force" Apply requests.',
+                "schema": {"type": "boolean", "uniqueItems": True},
+            },
         ],
-        "responses": {"200": {"description": "OK"}, "201": {"description": "Created"},
-                      "401": {"description": "Unauthorized"}},
+        "responses": {
+            "200": {"description": "OK"},
+            "201": {"description": "Created"},
+            "401": {"description": "Unauthorized"},
+        },
         "x-kubernetes-action": "patch",
         "x-kubernetes-group-version-kind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
     }

@@ -189,14 +189,19 @@ _POD_COLUMNS = (
     _NAME,
     _col("Ready", "The aggregate readiness state of this pod for accepting traffic."),
     _col("Status", "The aggregate status of the containers in this pod."),
-    _col("Restarts", "The number of times the containers in this pod have been restarted and when the last "
-                     "container in this pod has restarted."),
+    _col(
+        "Restarts",
+        "The number of times the containers in this pod have been restarted and when the last "
+        "container in this pod has restarted.",
+    ),
     _AGE,
-    _col("IP", "podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet "
-               "allocated.", priority=1),
+    _col(
+        "IP",
+        "podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.",
+        priority=1,
+    ),
     _col("Node", "NodeName indicates in which node this pod is scheduled.", priority=1),
-    _col("Nominated Node", "nominatedNodeName is set only when this pod preempts other pods on the node.",
-         priority=1),
+    _col("Nominated Node", "nominatedNodeName is set only when this pod preempts other pods on the node.", priority=1),
     _col("Readiness Gates", "If specified, all readiness gates will be evaluated for pod readiness.", priority=1),
 )
 
@@ -301,8 +306,15 @@ def _pod_cells(pod: dict, now: datetime) -> list:
         true_gates = sum(1 for g in gates if _condition_true(conditions, str(g.get("conditionType"))))
         readiness = f"{true_gates}/{len(gates)}"
     return [
-        meta.get("name", ""), f"{ready}/{total}", reason, restarts_text, _since(meta.get("creationTimestamp"), now),
-        pod_ip, spec.get("nodeName") or "<none>", status.get("nominatedNodeName") or "<none>", readiness,
+        meta.get("name", ""),
+        f"{ready}/{total}",
+        reason,
+        restarts_text,
+        _since(meta.get("creationTimestamp"), now),
+        pod_ip,
+        spec.get("nodeName") or "<none>",
+        status.get("nominatedNodeName") or "<none>",
+        readiness,
     ]
 
 
@@ -310,8 +322,14 @@ def _pod_conditions(pod: dict) -> list[dict]:
     """Row conditions the apiserver marks finished pods with."""
     phase = _d(pod, "status").get("phase")
     if phase == "Succeeded":
-        return [{"type": "Completed", "status": "True", "reason": "Succeeded",
-                 "message": "The pod has completed successfully."}]
+        return [
+            {
+                "type": "Completed",
+                "status": "True",
+                "reason": "Succeeded",
+                "message": "The pod has completed successfully.",
+            }
+        ]
     if phase == "Failed":
         return [{"type": "Completed", "status": "True", "reason": "Failed", "message": "The pod failed."}]
     return []
@@ -322,15 +340,22 @@ def _pod_conditions(pod: dict) -> list[dict]:
 _DEPLOYMENT_COLUMNS = (
     _NAME,
     _col("Ready", "Number of the pod with ready state"),
-    _col("Up-to-date", "Total number of non-terminated pods targeted by this deployment that have the desired "
-                       "template spec."),
-    _col("Available", "Total number of available pods (ready for at least minReadySeconds) targeted by this "
-                      "deployment."),
+    _col(
+        "Up-to-date",
+        "Total number of non-terminated pods targeted by this deployment that have the desired template spec.",
+    ),
+    _col(
+        "Available", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."
+    ),
     _AGE,
     _WIDE_CONTAINERS,
     _WIDE_IMAGES,
-    _col("Selector", "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the "
-                     "ones affected by this deployment.", priority=1),
+    _col(
+        "Selector",
+        "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the "
+        "ones affected by this deployment.",
+        priority=1,
+    ),
 )
 
 
@@ -343,7 +368,9 @@ def _deployment_cells(obj: dict, now: datetime) -> list:
         _i(status.get("updatedReplicas")),
         _i(status.get("availableReplicas")),
         _since(meta.get("creationTimestamp"), now),
-        names, images, selector_string(spec.get("selector")),
+        names,
+        images,
+        selector_string(spec.get("selector")),
     ]
 
 
@@ -363,9 +390,14 @@ def _replicaset_cells(obj: dict, now: datetime) -> list:
     meta, spec, status = _d(obj, "metadata"), _d(obj, "spec"), _d(obj, "status")
     names, images = _containers(_d(spec, "template", "spec"))
     return [
-        meta.get("name", ""), _i(spec.get("replicas"), 1), _i(status.get("replicas")),
-        _i(status.get("readyReplicas")), _since(meta.get("creationTimestamp"), now),
-        names, images, format_label_selector(spec.get("selector")),
+        meta.get("name", ""),
+        _i(spec.get("replicas"), 1),
+        _i(status.get("replicas")),
+        _i(status.get("readyReplicas")),
+        _since(meta.get("creationTimestamp"), now),
+        names,
+        images,
+        format_label_selector(spec.get("selector")),
     ]
 
 
@@ -382,21 +414,35 @@ def _statefulset_cells(obj: dict, now: datetime) -> list:
     meta, spec, status = _d(obj, "metadata"), _d(obj, "spec"), _d(obj, "status")
     names, images = _containers(_d(spec, "template", "spec"))
     return [
-        meta.get("name", ""), f"{_i(status.get('readyReplicas'))}/{_i(spec.get('replicas'), 1)}",
-        _since(meta.get("creationTimestamp"), now), names, images,
+        meta.get("name", ""),
+        f"{_i(status.get('readyReplicas'))}/{_i(spec.get('replicas'), 1)}",
+        _since(meta.get("creationTimestamp"), now),
+        names,
+        images,
     ]
 
 
 _DAEMONSET_COLUMNS = (
     _NAME,
     _col("Desired", "The total number of nodes that should be running the daemon pod.", "integer"),
-    _col("Current", "The number of nodes that are running at least 1 daemon pod and are supposed to run the "
-                    "daemon pod.", "integer"),
-    _col("Ready", "The number of nodes that should be running the daemon pod and have one or more of the daemon "
-                  "pod running and ready.", "integer"),
+    _col(
+        "Current",
+        "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.",
+        "integer",
+    ),
+    _col(
+        "Ready",
+        "The number of nodes that should be running the daemon pod and have one or more of the daemon "
+        "pod running and ready.",
+        "integer",
+    ),
     _col("Up-to-date", "The total number of nodes that are running updated daemon pod", "integer"),
-    _col("Available", "The number of nodes that should be running the daemon pod and have one or more of the "
-                      "daemon pod running and available.", "integer"),
+    _col(
+        "Available",
+        "The number of nodes that should be running the daemon pod and have one or more of the "
+        "daemon pod running and available.",
+        "integer",
+    ),
     _col("Node Selector", "NodeSelector is a selector which must be true for the pod to fit on a node."),
     _AGE,
     _WIDE_CONTAINERS,
@@ -410,10 +456,17 @@ def _daemonset_cells(obj: dict, now: datetime) -> list:
     template_spec = _d(spec, "template", "spec")
     names, images = _containers(template_spec)
     return [
-        meta.get("name", ""), _i(status.get("desiredNumberScheduled")), _i(status.get("currentNumberScheduled")),
-        _i(status.get("numberReady")), _i(status.get("updatedNumberScheduled")), _i(status.get("numberAvailable")),
-        format_labels(template_spec.get("nodeSelector")), _since(meta.get("creationTimestamp"), now),
-        names, images, format_label_selector(spec.get("selector")),
+        meta.get("name", ""),
+        _i(status.get("desiredNumberScheduled")),
+        _i(status.get("currentNumberScheduled")),
+        _i(status.get("numberReady")),
+        _i(status.get("updatedNumberScheduled")),
+        _i(status.get("numberAvailable")),
+        format_labels(template_spec.get("nodeSelector")),
+        _since(meta.get("creationTimestamp"), now),
+        names,
+        images,
+        format_label_selector(spec.get("selector")),
     ]
 
 
@@ -458,8 +511,14 @@ def _job_cells(obj: dict, now: datetime) -> list:
         state = "Running"
     names, images = _containers(_d(spec, "template", "spec"))
     return [
-        meta.get("name", ""), state, completions_text, job_duration, _since(meta.get("creationTimestamp"), now),
-        names, images, format_label_selector(spec.get("selector")),
+        meta.get("name", ""),
+        state,
+        completions_text,
+        job_duration,
+        _since(meta.get("creationTimestamp"), now),
+        names,
+        images,
+        format_label_selector(spec.get("selector")),
     ]
 
 
@@ -484,10 +543,16 @@ def _cronjob_cells(obj: dict, now: datetime) -> list:
     job_spec = _d(spec, "jobTemplate", "spec")
     names, images = _containers(_d(job_spec, "template", "spec"))
     return [
-        meta.get("name", ""), spec.get("schedule", ""), spec.get("timeZone") or "<none>",
+        meta.get("name", ""),
+        spec.get("schedule", ""),
+        spec.get("timeZone") or "<none>",
         "True" if suspend is True else "False",  # the apiserver defaults suspend to false
-        len(_l(status, "active")), "<none>" if last is None else _since(last, now),
-        _since(meta.get("creationTimestamp"), now), names, images, format_label_selector(job_spec.get("selector")),
+        len(_l(status, "active")),
+        "<none>" if last is None else _since(last, now),
+        _since(meta.get("creationTimestamp"), now),
+        names,
+        images,
+        format_label_selector(job_spec.get("selector")),
     ]
 
 
@@ -497,12 +562,14 @@ _SERVICE_COLUMNS = (
     _NAME,
     _col("Type", "type determines how the Service is exposed."),
     _col("Cluster-IP", "clusterIP is the IP address of the service and is usually assigned randomly."),
-    _col("External-IP", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept "
-                        "traffic for this service."),
+    _col(
+        "External-IP",
+        "externalIPs is a list of IP addresses for which nodes in the cluster will also accept "
+        "traffic for this service.",
+    ),
     _col("Port(s)", "The list of ports that are exposed by this service."),
     _AGE,
-    _col("Selector", "Route service traffic to pods with label keys and values matching this selector.",
-         priority=1),
+    _col("Selector", "Route service traffic to pods with label keys and values matching this selector.", priority=1),
 )
 
 
@@ -528,11 +595,16 @@ def _service_cells(obj: dict, now: datetime) -> list:
     for port in (p for p in _l(spec, "ports") if isinstance(p, dict)):
         protocol = port.get("protocol") or "TCP"
         node_port = _i(port.get("nodePort"))
-        ports.append(f"{_i(port.get('port'))}:{node_port}/{protocol}" if node_port > 0
-                     else f"{_i(port.get('port'))}/{protocol}")
+        ports.append(
+            f"{_i(port.get('port'))}:{node_port}/{protocol}" if node_port > 0 else f"{_i(port.get('port'))}/{protocol}"
+        )
     return [
-        meta.get("name", ""), spec.get("type") or "ClusterIP", cluster_ips[0] if cluster_ips else "<none>",
-        _service_external_ip(spec, status), ",".join(ports) or "<none>", _since(meta.get("creationTimestamp"), now),
+        meta.get("name", ""),
+        spec.get("type") or "ClusterIP",
+        cluster_ips[0] if cluster_ips else "<none>",
+        _service_external_ip(spec, status),
+        ",".join(ports) or "<none>",
+        _since(meta.get("creationTimestamp"), now),
         format_labels(spec.get("selector")),
     ]
 
@@ -554,12 +626,17 @@ _NODE_COLUMNS = (
     _col("Version", "Kubelet Version reported by the node."),
     _col("Internal-IP", "List of addresses reachable to the node.", priority=1),
     _col("External-IP", "List of addresses reachable to the node.", priority=1),
-    _col("OS-Image", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).",
-         priority=1),
-    _col("Kernel-Version", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
-         priority=1),
-    _col("Container-Runtime", "ContainerRuntime Version reported by the node through runtime remote API (e.g. "
-                              "containerd://1.4.2).", priority=1),
+    _col(
+        "OS-Image", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", priority=1
+    ),
+    _col(
+        "Kernel-Version", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", priority=1
+    ),
+    _col(
+        "Container-Runtime",
+        "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).",
+        priority=1,
+    ),
 )
 
 
@@ -572,8 +649,8 @@ def _node_cells(obj: dict, now: datetime) -> list:
         states.append("SchedulingDisabled")
     roles = set()
     for key, value in (meta.get("labels") or {}).items():
-        if key.startswith("node-role.kubernetes.io/") and key[len("node-role.kubernetes.io/"):]:
-            roles.add(key[len("node-role.kubernetes.io/"):])
+        if key.startswith("node-role.kubernetes.io/") and key[len("node-role.kubernetes.io/") :]:
+            roles.add(key[len("node-role.kubernetes.io/") :])
         elif key == "kubernetes.io/role" and value:
             roles.add(str(value))
     addresses = [a for a in _l(status, "addresses") if isinstance(a, dict)]
@@ -583,27 +660,41 @@ def _node_cells(obj: dict, now: datetime) -> list:
 
     info = _d(status, "nodeInfo")
     return [
-        meta.get("name", ""), ",".join(states), ",".join(sorted(roles)) or "<none>",
-        _since(meta.get("creationTimestamp"), now), info.get("kubeletVersion", ""),
-        address("InternalIP"), address("ExternalIP"), info.get("osImage") or "<unknown>",
-        info.get("kernelVersion") or "<unknown>", info.get("containerRuntimeVersion") or "<unknown>",
+        meta.get("name", ""),
+        ",".join(states),
+        ",".join(sorted(roles)) or "<none>",
+        _since(meta.get("creationTimestamp"), now),
+        info.get("kubeletVersion", ""),
+        address("InternalIP"),
+        address("ExternalIP"),
+        info.get("osImage") or "<unknown>",
+        info.get("kernelVersion") or "<unknown>",
+        info.get("containerRuntimeVersion") or "<unknown>",
     ]
 
 
 _EVENT_COLUMNS = (
     _col("Last Seen", "The time at which the most recent occurrence of this event was recorded."),
     _col("Type", "Type of this event (Normal, Warning), new types could be added in the future"),
-    _col("Reason", "This should be a short, machine understandable string that gives the reason for the "
-                   "transition into the object's current status."),
+    _col(
+        "Reason",
+        "This should be a short, machine understandable string that gives the reason for the "
+        "transition into the object's current status.",
+    ),
     _col("Object", "The object that this event is about."),
-    _col("Subobject", "If referring to a piece of an object instead of an entire object, this string should "
-                      "contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].",
-         priority=1),
-    _col("Source", "The component reporting this event. Should be a short machine understandable string.",
-         priority=1),
+    _col(
+        "Subobject",
+        "If referring to a piece of an object instead of an entire object, this string should "
+        "contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].",
+        priority=1,
+    ),
+    _col("Source", "The component reporting this event. Should be a short machine understandable string.", priority=1),
     _col("Message", "A human-readable description of the status of this operation."),
-    _col("First Seen", "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
-         priority=1),
+    _col(
+        "First Seen",
+        "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
+        priority=1,
+    ),
     _col("Count", "The number of times this event has occurred.", priority=1),
     _col("Name", _NAME_DOC, priority=1, fmt="name"),
 )
@@ -625,8 +716,15 @@ def _event_cells(obj: dict, now: datetime) -> list:
     component = source.get("component") or obj.get("reportingComponent") or ""
     instance = source.get("host") or obj.get("reportingInstance") or ""
     return [
-        last, obj.get("type", ""), obj.get("reason", ""), target, involved.get("fieldPath", ""),
-        f"{component}, {instance}" if instance else component, str(obj.get("message", "")).strip(), first, count,
+        last,
+        obj.get("type", ""),
+        obj.get("reason", ""),
+        target,
+        involved.get("fieldPath", ""),
+        f"{component}, {instance}" if instance else component,
+        str(obj.get("message", "")).strip(),
+        first,
+        count,
         meta.get("name", ""),
     ]
 
@@ -656,8 +754,11 @@ def _secret_cells(obj: dict, now: datetime) -> list:
 
 _SERVICEACCOUNT_COLUMNS = (
     _NAME,
-    _col("Secrets", "Secrets is a list of the secrets in the same namespace that pods running using this "
-                    "ServiceAccount are allowed to use."),
+    _col(
+        "Secrets",
+        "Secrets is a list of the secrets in the same namespace that pods running using this "
+        "ServiceAccount are allowed to use.",
+    ),
     _AGE,
 )
 
@@ -775,9 +876,14 @@ def wants_table(accept: str) -> bool:
     """
     for media, params in _media_ranges(accept or ""):
         if params.get("as") == "Table":
-            if media == "application/json" and params.get("g") == "meta.k8s.io" and params.get("v") in (
-                "v1",
-                "v1beta1",
+            if (
+                media == "application/json"
+                and params.get("g") == "meta.k8s.io"
+                and params.get("v")
+                in (
+                    "v1",
+                    "v1beta1",
+                )
             ):
                 return True
             continue
@@ -791,8 +897,11 @@ def _row_object(rt: ResourceType, obj: dict, include_object: str) -> dict:
         full.setdefault("kind", rt.kind)
         full.setdefault("apiVersion", rt.api_version)
         return full
-    return {"kind": "PartialObjectMetadata", "apiVersion": TABLE_API_VERSION,
-            "metadata": copy.deepcopy(_d(obj, "metadata"))}
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": TABLE_API_VERSION,
+        "metadata": copy.deepcopy(_d(obj, "metadata")),
+    }
 
 
 def table(

@@ -1,0 +1,1 @@
+"""Azure through its SDKs: credentials, managed identities and federated credentials, AKS."""
