@@ -40,6 +40,7 @@ class Admission:
 
     def __call__(self, op: str, rt: ResourceType, obj: dict, old: dict | None) -> dict:
         _check_string_maps(obj)
+        _omit_empty_maps(obj, defaults.template(obj) if rt.kind in defaults.TEMPLATE_PATHS else None)
         name = (obj.get("metadata") or {}).get("name") or (obj.get("metadata") or {}).get("generateName", "")
         if rt.kind in defaults.TEMPLATE_PATHS:
             defaults.workload(obj)
@@ -212,3 +213,13 @@ def owner_reference(owner: dict) -> dict:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def _omit_empty_maps(obj: dict, template: dict | None) -> None:
+    """ObjectMeta's labels and annotations are ``omitempty`` maps: an empty one is not stored or served
+    (a patch that deletes the last annotation leaves no ``annotations: {}`` behind)."""
+    for meta in (obj.get("metadata"), (template or {}).get("metadata")):
+        if isinstance(meta, dict):
+            for key in ("labels", "annotations"):
+                if meta.get(key) == {}:
+                    del meta[key]
