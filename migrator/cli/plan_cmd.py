@@ -6,12 +6,13 @@ from typing import Any
 
 import click
 
-from migrator.cli.options import build_plan_options, load_inventory, manifests_option, output_option, plan_options
+from migrator.cli.options import build_plan_options, output_option, plan_options
+from migrator.cli.sources import open_sources, source_options
 from migrator.errors import EXIT_FINDINGS
 
 
 @click.command()
-@manifests_option
+@source_options
 @plan_options
 @click.option(
     "--out",
@@ -21,9 +22,6 @@ from migrator.errors import EXIT_FINDINGS
 )
 @output_option
 def plan(
-    manifests: tuple[str, ...],
-    default_namespace: str,
-    max_file_size: int,
     out_path: str | None,
     output: str,
     **values: Any,
@@ -38,8 +36,9 @@ def plan(
     from migrator.core.planner import build_plan
 
     options = build_plan_options(values)
-    inventory = load_inventory(manifests, default_namespace, max_file_size, output == "table")
-    result = build_plan(inventory, options)
+    with open_sources(values, show_progress=output == "table") as sources:
+        result = build_plan(sources.inventory, options)
+        scope = sources.scope()
     data = result.to_dict()
     if out_path:
         from migrator.storage.planfile import write_plan
@@ -47,6 +46,8 @@ def plan(
         write_plan(out_path, data)
     if output == "table":
         render.print_plan(result)
+        if scope:
+            render.console().print(scope.rstrip(";") + ".")
         if out_path:
             render.console().print(f"Plan written to {out_path}.")
     else:

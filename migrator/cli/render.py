@@ -102,7 +102,8 @@ def summary_line(findings: list[Finding]) -> str:
     return f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info"
 
 
-def print_inventory(inv: Inventory, findings: list[Finding]) -> None:
+def print_inventory(inv: Inventory, findings: list[Finding], scope: str | None = None) -> None:
+    """``scope`` describes a live read (context, namespaces, requests); a manifest scan counts its files."""
     out = console()
     if findings:
         out.print(findings_table(findings))
@@ -121,12 +122,15 @@ def print_inventory(inv: Inventory, findings: list[Finding]) -> None:
         )
     )
     workloads = sorted(inv.workloads, key=lambda w: w.key)
+    managed = any(w.manager for w in workloads)  # the column only when someone else manages a workload
     out.print(
         _table(
             f"Workloads ({len(workloads)})",
-            ["namespace", "kind", "name", "aadpodidbinding", "service account", "source"],
+            ["namespace", "kind", "name", "aadpodidbinding", "service account", *(["managed by"] * managed), "source"],
             [
-                [w.namespace, w.kind, w.name, w.binding_label, w.service_account or "default", w.label_source]
+                [w.namespace, w.kind, w.name, w.binding_label, w.service_account or "default"]
+                + ([w.manager or ""] if managed else [])
+                + [w.label_source]
                 for w in workloads
             ],
         )
@@ -148,6 +152,9 @@ def print_inventory(inv: Inventory, findings: list[Finding]) -> None:
             )
         )
     stats = inv.stats
+    if scope:
+        out.print(f"{scope} {summary_line(findings)}.")
+        return
     out.print(
         f"Scanned {stats.get('files', 0)} file(s), read {stats.get('filesRead', 0)}, "
         f"{stats.get('documents', 0)} relevant document(s). {summary_line(findings)}."

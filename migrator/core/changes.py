@@ -262,8 +262,16 @@ def template_patch(kind: str, labels: dict, annotations: dict, spec: dict) -> di
 
 
 def undo_workload(kind: str, prior: dict) -> dict:
-    """The patch that puts the prior values back (absent ones are deleted)."""
-    return template_patch(kind, prior.get("labels") or {}, prior.get("annotations") or {}, prior.get("spec") or {})
+    """The patch that puts the prior values back (absent ones are deleted).
+
+    The API server serves ``serviceAccount`` (deprecated alias) equal to ``serviceAccountName`` and, on
+    a write where the name is empty, takes the name from the alias: deleting only the name would bring
+    it back from the alias, so when the template had no ServiceAccount the alias is deleted as well.
+    """
+    spec = dict(prior.get("spec") or {})
+    if "serviceAccountName" in spec and spec["serviceAccountName"] is None:
+        spec.setdefault("serviceAccount", None)
+    return template_patch(kind, prior.get("labels") or {}, prior.get("annotations") or {}, spec)
 
 
 def undo_service_account(prior: dict) -> dict:

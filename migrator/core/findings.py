@@ -201,6 +201,90 @@ CATALOG: dict[str, Spec] = {
         "No planned workload mounts this SecretProviderClass, so its identity is unknown",
         "Scan the workloads that mount it, or set clientID by hand.",
     ),
+    # live cluster
+    "crd-not-installed": Spec(
+        INFO,
+        "The cluster does not serve this resource: its CRD is not installed",
+        "Nothing of that kind to migrate there. If it should exist, check the context (--context) and "
+        "`kubectl get crd azureidentities.aadpodidentity.k8s.io secretproviderclasses.secrets-store.csi.x-k8s.io`.",
+    ),
+    "cluster-read-denied": Spec(
+        WARNING,
+        "Reading a resource was denied (403), so the inventory is incomplete",
+        "Check with `kubectl auth can-i list RESOURCE -A`; wimigrate needs get and list on pods, serviceaccounts, "
+        "namespaces, replicationcontrollers, deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, "
+        "azureidentities, azureidentitybindings, azurepodidentityexceptions, secretproviderclasses and "
+        "mutatingwebhookconfigurations (a ClusterRole bound with a ClusterRoleBinding), or scan fewer namespaces "
+        "with -n.",
+    ),
+    "label-only-on-pods": Spec(
+        WARNING,
+        "Pods carry aadpodidbinding but the pod template of the object that owns them does not "
+        "(labelled by hand with `kubectl label pod`?), so the next rollout drops the label",
+        "If the workload needs the identity, put the label in its pod template (in Git) and migrate that; "
+        "otherwise remove the label from the pods (`kubectl label pod NAME aadpodidbinding-`).",
+    ),
+    # prerequisites: the managed cluster and the identities in Azure
+    "oidc-issuer-disabled": Spec(
+        ERROR,
+        "The cluster's OIDC issuer is disabled, so there is no issuer to federate with",
+        "Run `az aks update -g RG -n NAME --enable-oidc-issuer` (it cannot be disabled again), then plan again to get its issuer.",
+    ),
+    "workload-identity-disabled": Spec(
+        ERROR,
+        "Workload identity is disabled on the AKS cluster, so nothing injects the token into pods",
+        "Run `az aks update -g RG -n NAME --enable-workload-identity`; it installs the mutating webhook (Helm release aks-managed-workload-identity in kube-system).",
+    ),
+    "webhook-not-installed": Spec(
+        ERROR,
+        "The workload identity webhook is not running in the cluster",
+        "On AKS run `az aks update -g RG -n NAME --enable-workload-identity`; elsewhere install the open-source chart (`helm install workload-identity-webhook azure-workload-identity/workload-identity-webhook`). Never both.",
+    ),
+    "cluster-not-managed-identity": Spec(
+        WARNING,
+        "The AKS cluster runs with a service principal, not a managed identity",
+        "Run `az aks update -g RG -n NAME --enable-managed-identity`, then `az aks nodepool upgrade --node-image-only` for each node pool to move the kubelet over.",
+    ),
+    "aks-cluster-not-found": Spec(
+        ERROR,
+        "The AKS cluster given does not exist",
+        "Check the id: `az aks show -g RG -n NAME --query id -o tsv` prints it (mind the subscription).",
+    ),
+    "aks-cluster-unreadable": Spec(
+        WARNING,
+        "The AKS cluster cannot be read (403), so its prerequisites are unknown",
+        "Ask for read access to the cluster: `az role assignment create --role Reader --assignee <you> --scope CLUSTER_ID`.",
+    ),
+    "azure-unavailable": Spec(
+        WARNING,
+        "Azure could not be read (no sign-in, no answer, or an error), so some prerequisites are unknown",
+        "Check that you are signed in (`az login`) and that Azure Resource Manager is reachable from here, then run again.",
+    ),
+    "azure-identity-not-found": Spec(
+        ERROR,
+        "The user-assigned identity an AzureIdentity names does not exist in Azure",
+        "Check the id with `az identity show --ids ID`; if it was deleted, re-create it (`az identity create -g RG -n NAME`), grant its roles again and set the AzureIdentity's clientID to its new client id.",
+    ),
+    "azure-identity-unreadable": Spec(
+        WARNING,
+        "The user-assigned identity or its federated credentials cannot be read (403)",
+        'Ask for a role on it that reads it and writes its federated credentials: `az role assignment create --role "Managed Identity Contributor" --assignee <you> --scope ID`.',
+    ),
+    "azure-client-id-mismatch": Spec(
+        ERROR,
+        "The AzureIdentity's clientID is not the client id Azure has for its resourceID",
+        "Set spec.clientID to the id `az identity show --ids ID --query clientId -o tsv` prints, or correct spec.resourceID if it names the wrong identity.",
+    ),
+    "fic-limit-reached": Spec(
+        WARNING,
+        "The identity already has 20 federated credentials in Azure, so no new one can be added",
+        "Review them with `az identity federated-credential list --identity-name NAME -g RG` and delete unused ones, or move some workloads to another identity.",
+    ),
+    "issuer-differs-from-cluster": Spec(
+        WARNING,
+        "--issuer is not the issuer the AKS cluster reports, and Entra compares issuers byte for byte",
+        "Leave --issuer out to use the cluster's issuer, or pass it exactly as `az aks show -g RG -n NAME --query oidcIssuerProfile.issuerUrl -o tsv` prints it.",
+    ),
     # rewriting manifests
     "service-account-not-in-tree": Spec(
         WARNING,
@@ -226,6 +310,57 @@ CATALOG: dict[str, Spec] = {
         WARNING,
         "A --workload pattern matches no workload",
         "Check the pattern: NAMESPACE/KIND/NAME or NAMESPACE/NAME, globs allowed (`payments/*`).",
+    ),
+    # drift: the manifests in Git against the live cluster
+    "drift-undeclared-workload": Spec(
+        WARNING,
+        "A workload in the cluster uses pod identity, but no scanned manifest declares it",
+        "Adopt the live state in Git (add its manifest, or scan the chart or repository that deploys it) so the plan migrates it, or delete it if it was deployed by hand and is not needed; if Git declares it without pod identity, re-sync GitOps.",
+    ),
+    "drift-missing-workload": Spec(
+        WARNING,
+        "A workload the manifests declare is not in the cluster",
+        "Re-sync GitOps (`argocd app sync`, `flux reconcile`) or apply the manifest; if it was removed on purpose, delete the manifest too.",
+    ),
+    "drift-workload-changed": Spec(
+        WARNING,
+        "A live workload differs from its manifest in a label, ServiceAccount or proxy-sidecar annotation the migration changes",
+        "Re-sync GitOps so the cluster matches Git before migrating, or, if the live change is wanted, adopt it in Git first: the plan and the rewrite read Git.",
+    ),
+    "drift-undeclared-identity": Spec(
+        WARNING,
+        "An AzureIdentity in the cluster is declared by no scanned manifest",
+        "Adopt it in Git (add its manifest) so the plan federates it, or delete it if nothing uses it; the cleanup phase removes only what Git declares.",
+    ),
+    "drift-missing-identity": Spec(
+        WARNING,
+        "An AzureIdentity the manifests declare is not in the cluster",
+        "Re-sync GitOps or apply the manifest (pods with its selector get no token meanwhile); if it was deleted on purpose, delete the manifest too.",
+    ),
+    "drift-identity-changed": Spec(
+        WARNING,
+        "A live AzureIdentity has another type, clientID or resourceID than its manifest",
+        "Find out which identity the workloads really use; re-sync GitOps to the manifest, or adopt the live values in Git before planning: the plan federates the identity Git names.",
+    ),
+    "drift-undeclared-binding": Spec(
+        WARNING,
+        "An AzureIdentityBinding in the cluster is declared by no scanned manifest",
+        "Adopt it in Git (add its manifest) so the plan sees which pods it serves, or delete it if nothing uses it; the cleanup phase removes only what Git declares.",
+    ),
+    "drift-missing-binding": Spec(
+        WARNING,
+        "An AzureIdentityBinding the manifests declare is not in the cluster",
+        "Re-sync GitOps or apply the manifest (pods with its selector get no token meanwhile); if it was deleted on purpose, delete the manifest too.",
+    ),
+    "drift-binding-changed": Spec(
+        WARNING,
+        "A live AzureIdentityBinding names another identity or selector than its manifest",
+        "Re-sync GitOps to the manifest, or adopt the live values in Git before planning: the plan matches workloads to identities as Git declares them.",
+    ),
+    "drift-namespace-not-in-manifests": Spec(
+        INFO,
+        "The cluster uses pod identity in a namespace the scanned manifests declare nothing in",
+        "Scan the repository or chart that deploys that namespace too (another --manifests), or migrate it separately; do not remove identities or the add-on while it still uses them.",
     ),
 }
 

@@ -20,7 +20,7 @@ class Source:
     line: int | None = None
 
     def __str__(self) -> str:
-        return self.path if self.line is None else f"{self.path}:{self.line}"
+        return self.path if not self.line else f"{self.path}:{self.line}"  # 0: a live object, no line
 
 
 @dataclass
@@ -68,6 +68,7 @@ class PodIdentityException:
     namespace: str
     pod_labels: dict[str, str]
     source: Source
+    aks_managed: bool = False
 
 
 @dataclass
@@ -99,6 +100,8 @@ class Workload:
     flexvolume_pod_identity: bool = False
     partial: bool = False
     label_line: int | None = None
+    manager: str | None = None
+    """Who else owns the object and would revert a live patch (Argo CD, Flux, Helm, an operator), or None."""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -271,6 +274,7 @@ class Inventory:
                     "selector": w.binding_label,
                     "serviceAccountName": w.service_account,
                     "partial": w.partial,
+                    "managedBy": w.manager,
                     "source": str(w.label_source),
                 }
                 for w in self.workloads

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from migrator.core import findings as F
 from migrator.core.matching import Match, discovery_findings, match
-from migrator.core.model import Finding, Identity, Inventory, ServiceAccount, Workload
+from migrator.core.model import ExistingCredential, Finding, Identity, Inventory, ServiceAccount, Workload
 from migrator.core.naming import fic_name, service_account_name, unique
 from migrator.core.plan import (
     AUDIENCE,
@@ -89,13 +89,14 @@ def build_plan(inventory: Inventory, options: PlanOptions) -> Plan:
     findings = discovery_findings(
         inventory, force_namespaced=options.force_namespaced, identity_for=options.identity_for
     )
-    issuer, placeholder = _issuer(options, findings)
+    issuer, placeholder = _issuer(options, inventory, findings)
     result = match(inventory, force_namespaced=options.force_namespaced, identity_for=options.identity_for)
     assignments = [_Assignment(m, m.primary) for m in result.matches if m.primary]
     declared = {sa.key: sa for sa in inventory.service_accounts}
     _assign_service_accounts(assignments, declared, options, findings)
     service_accounts = _service_accounts(assignments, declared, options)
-    credentials = _credentials(assignments, issuer, options, findings)
+    existing = {key: facts.credentials for key, facts in inventory.azure_identities.items() if facts.found}
+    credentials = _credentials(assignments, issuer, options, findings, existing)
     workloads = [_planned_workload(a, inventory, options, findings) for a in assignments]
     spcs = _secret_provider_classes(inventory, workloads, findings)
     findings.sort(key=F.sort_key)
@@ -111,12 +112,25 @@ def build_plan(inventory: Inventory, options: PlanOptions) -> Plan:
     )
 
 
-def _issuer(options: PlanOptions, findings: list[Finding]) -> tuple[str, bool]:
+def _issuer(options: PlanOptions, inventory: Inventory, findings: list[Finding]) -> tuple[str, bool]:
+    """--issuer, else the cluster's issuer exactly as AKS reports it (its trailing slash, or lack of
+    one, is what the tokens carry), else the placeholder."""
+    reported = inventory.cluster.issuer if inventory.cluster else None
     if not options.issuer:
-        return ISSUER_PLACEHOLDER, True
+        return (reported, False) if reported else (ISSUER_PLACEHOLDER, True)
+    if reported and options.issuer != reported:
+        findings.append(
+            F.make(
+                "issuer-differs-from-cluster",
+                f"--issuer {options.issuer!r} is not {reported!r}, the issuer of AKS cluster "
+                f"{inventory.cluster.resource_group}/{inventory.cluster.name}",
+                "--issuer",
+                inventory.cluster.resource_id,
+            )
+        )
     if not options.issuer.startswith("https://"):
         findings.append(F.make("invalid-issuer", f"The issuer {options.issuer!r} is not an https URL", "--issuer"))
-    elif not options.issuer.endswith("/"):
+    elif not options.issuer.endswith("/") and options.issuer != reported:
         findings.append(
             F.make("issuer-without-trailing-slash", f"The issuer {options.issuer!r} has no trailing '/'", "--issuer")
         )
@@ -246,8 +260,16 @@ def _service_accounts(
 
 
 def _credentials(
-    assignments: list[_Assignment], issuer: str, options: PlanOptions, findings: list[Finding]
+    assignments: list[_Assignment],
+    issuer: str,
+    options: PlanOptions,
+    findings: list[Finding],
+    existing: dict[str, list[ExistingCredential]],
 ) -> list[PlannedCredential]:
+    """One credential per (identity, subject). ``existing``: the credentials already on each identity
+    in Azure (by lower-cased resource id). One with the same issuer and subject is reused under its
+    own name (Azure refuses a second: "Issuer and subject combination already exists"); a new one
+    never takes the name of an existing one (a PUT would overwrite it)."""
     seen: dict[tuple[str, str], PlannedCredential] = {}
     names: dict[str, set[str]] = defaultdict(set)
     for a in sorted(assignments, key=lambda a: (a.match.workload.namespace, a.service_account)):
@@ -258,14 +280,19 @@ def _credentials(
             key = (str(target).lower(), subject)
             if key in seen:
                 continue
-            name = fic_name(
-                options.credential_name_pattern,
-                cluster=options.cluster_name,
-                namespace=namespace,
-                serviceAccount=a.service_account,
-                identity=ident.name,
+            there = existing.get(key[0], []) if ident.type == 0 else []
+            reused = next((c.name for c in there if c.issuer == issuer and c.subject == subject), None)
+            name = reused or unique(
+                fic_name(
+                    options.credential_name_pattern,
+                    cluster=options.cluster_name,
+                    namespace=namespace,
+                    serviceAccount=a.service_account,
+                    identity=ident.name,
+                ),
+                names[key[0]] | {c.name for c in there},
+                subject,
             )
-            name = unique(name, names[key[0]], subject)
             names[key[0]].add(name)
             seen[key] = PlannedCredential(
                 identityResourceID=ident.resource_id if ident.type == 0 else None,
@@ -283,13 +310,17 @@ def _credentials(
     per_identity: dict[str, list[PlannedCredential]] = defaultdict(list)
     for cred in credentials:
         per_identity[(cred.identityResourceID or cred.identityClientID).lower()].append(cred)
-    for creds in per_identity.values():
-        if len(creds) > FIC_LIMIT:
+    for key, creds in per_identity.items():
+        already = {c.name for c in existing.get(key, [])}
+        total = len(already | {c.name for c in creds})
+        if total > FIC_LIMIT:
             findings.append(
                 F.make(
                     "fic-limit-exceeded",
-                    f"Identity {creds[0].identityName} would need {len(creds)} federated "
-                    f"credentials (limit {FIC_LIMIT}), for namespaces "
+                    f"Identity {creds[0].identityName} would need {total} federated "
+                    f"credentials (limit {FIC_LIMIT})"
+                    + (f", {len(already)} of them already in Azure" if already else "")
+                    + ", for namespaces "
                     + ", ".join(sorted({c.namespace for c in creds})),
                     obj=creds[0].identityResourceID or creds[0].identityClientID,
                 )

@@ -25,6 +25,7 @@ from migrator.core.model import (
     Source,
     Workload,
 )
+from migrator.core.ownership import manager_of
 
 POD_IDENTITY_GROUP = "aadpodidentity.k8s.io"
 SPC_GROUP = "secrets-store.csi.x-k8s.io"
@@ -262,6 +263,7 @@ def _workload(
         label_line=doc.line_of(*at, *template_path, "metadata", "labels", BINDING_LABEL)
         if BINDING_LABEL in pod_labels
         else doc.line_of(*at, "metadata", "labels", BINDING_LABEL),
+        manager=manager_of(obj),
     )
     inv.workloads.append(workload)
 

@@ -231,9 +231,15 @@ def _hand_to_addon(lab: Lab, objects: list[SourceObject], report: SeedReport) ->
         ),
         pod_identity_profile=profile,
         kubelet_identity=(props.get("identityProfile") or {}).get("kubeletidentity"),
+        service_principal_client_id=_service_principal(props),
     )
     report.created.extend(f"AKS pod identity {e['namespace']}/{e['name']}" for e in entries)
     return [o for o in objects if id(o) not in handled]
+
+
+def _service_principal(props: dict) -> str | None:
+    client_id = (props.get("servicePrincipalProfile") or {}).get("clientId")
+    return client_id if client_id and client_id != "msi" else None
 
 
 def _create(lab: Lab, source: SourceObject, report: SeedReport) -> None:

@@ -18,7 +18,12 @@ from migrator.errors import (
 
 def classify(exc: Exception, what: str) -> ServiceError:
     """``what`` names the operation for the user, e.g. ``create federated credential x on identity y``."""
-    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
 
     if isinstance(exc, ClientAuthenticationError) and getattr(exc, "status_code", None) is None:
         return Unauthorized(
@@ -45,7 +50,7 @@ def classify(exc: Exception, what: str) -> ServiceError:
         if status >= 500:
             return Unavailable(text, status=status, reason=code, retry_after=retry_after)
         return Invalid(text, status=status, reason=code)
-    if isinstance(exc, ServiceRequestError | HttpResponseError):
+    if isinstance(exc, ServiceRequestError | ServiceResponseError | HttpResponseError):
         return Unavailable(f"{what}: no answer from Azure ({_first_line(exc)})")
     return ServiceError(f"{what}: {_first_line(exc)}")
 

@@ -137,7 +137,7 @@ class KubeApi:
         body: Any = None,
         headers: dict[str, str] | None = None,
     ) -> dict:
-        return self.retry.call(lambda: self._once(method, path, query, body, headers))
+        return self.retry.call(lambda: self._once(method, path, query, body, headers), retry_on=_worth_resending)
 
     def _once(
         self, method: str, path: str, query: list[tuple[str, Any]] | None, body: Any, headers: dict[str, str] | None
@@ -165,6 +165,12 @@ class KubeApi:
         if 200 <= response.status <= 299:
             return json.loads(data) if data else {}
         raise classify(method, path, response.status, data, response.headers)
+
+
+def _worth_resending(error: ServiceError) -> bool:
+    """Transient errors, except 409: the apiserver's Conflict (a stale resourceVersion) comes back for the
+    same request every time; the caller reads the object again and recomputes its write instead."""
+    return error.transient and not isinstance(error, Conflict)
 
 
 def classify(method: str, path: str, status: int, data: bytes | None, headers: Any) -> ServiceError:

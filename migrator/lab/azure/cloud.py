@@ -136,8 +136,10 @@ class AzureCloud:
         workload_identity_enabled: bool,
         pod_identity_profile: dict | None = None,
         kubelet_identity: dict | None = None,
+        service_principal_client_id: str | None = None,
     ) -> dict:
-        """Seed an AKS cluster (its kubelet identity becomes an identity too); subscribers are told."""
+        """Seed an AKS cluster (its kubelet identity becomes an identity too); subscribers are told.
+        ``service_principal_client_id`` makes a legacy cluster that runs as a service principal."""
         return self._clusters.add(
             resource_id,
             location=location,
@@ -146,6 +148,7 @@ class AzureCloud:
             workload_identity_enabled=workload_identity_enabled,
             pod_identity_profile=pod_identity_profile,
             kubelet_identity=kubelet_identity,
+            service_principal_client_id=service_principal_client_id,
         )
 
     # -- inspection ---------------------------------------------------------------------------
@@ -154,6 +157,11 @@ class AzureCloud:
 
     def credentials(self, resource_id: str) -> list[dict]:
         return self._identities.credentials(resource_id)
+
+    def credential_creations(self) -> dict[str, int]:
+        """How often ARM created (201) each federated credential, by its id in lower case; seeding not counted."""
+        with self._lock:
+            return dict(self._identities.creations)
 
     def managed_cluster(self, resource_id: str) -> dict | None:
         return self._clusters.get(resource_id)

@@ -124,7 +124,11 @@ class ClusterStore:
         workload_identity_enabled: bool,
         pod_identity_profile: dict | None,
         kubelet_identity: dict | None,
+        service_principal_client_id: str | None = None,
     ) -> dict:
+        """A managed-identity cluster (``identity`` SystemAssigned, ``servicePrincipalProfile.clientId``
+        "msi", as AKS shows it), or with ``service_principal_client_id`` a legacy service-principal one
+        (no ``identity``)."""
         path = _cluster_path(resource_id)
         name, group = path.names[0], path.resource_group or ""
         node_group = f"MC_{group}_{name}_{location}"
@@ -172,8 +176,11 @@ class ClusterStore:
                 "identityProfile": {"kubeletidentity": kubelet},
                 "oidcIssuerProfile": oidc_profile(oidc_issuer_enabled, issuer_url),
                 "securityProfile": {"workloadIdentity": {"enabled": workload_identity_enabled}},
+                "servicePrincipalProfile": {"clientId": service_principal_client_id or "msi"},
             },
         }
+        if service_principal_client_id:
+            del wire["identity"]
         with self._lock:
             if pod_identity_profile is not None:
                 wire["properties"]["podIdentityProfile"] = self._pod_identities(
@@ -349,6 +356,8 @@ class ClusterStore:
             elif name not in ("oidcIssuerProfile", "podIdentityProfile", "securityProfile"):
                 props[name] = copy.deepcopy(value)
         self._apply_oidc_and_workload_identity(cluster, props, given)
+        if any(t in str((desired.get("identity") or {}).get("type")) for t in ("SystemAssigned", "UserAssigned")):
+            props["servicePrincipalProfile"] = {"clientId": "msi"}  # `az aks update --enable-managed-identity`
         if "podIdentityProfile" in given:
             profile = given["podIdentityProfile"]
             if profile is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -71,6 +72,8 @@ class IdentityStore:
         self._pause = pause
         self._identities: dict[str, _Identity] = {}
         self._by_client_id: dict[str, str] = {}
+        self.creations: Counter[str] = Counter()
+        """ARM creations (201) per credential id, lower-case: tests assert each was created exactly once."""
 
     # -- seeding and reads (no ARM rules beyond the FIC ones) ------------------------------
     def add(
@@ -251,6 +254,8 @@ class IdentityStore:
                 existing = identity.credentials.get(name.lower())
                 wire = _credential_wire(identity, existing["name"] if existing else name, props)
                 identity.credentials[name.lower()] = wire
+                if existing is None:
+                    self.creations[wire["id"].lower()] += 1
                 return (200 if existing else 201), copy.deepcopy(wire)
         finally:
             with self._lock:

@@ -51,6 +51,27 @@ def _ready(pod: dict) -> bool:
     return status.get("phase") == "Running" and all(c.get("ready") for c in status.get("containerStatuses") or [{}])
 
 
+def _with_claims(spec: dict, set_name: str, ordinal: int) -> dict:
+    """The pod template with a PVC volume per volumeClaimTemplate, as the StatefulSet controller's
+    ``updateStorage`` adds them (claim ``<template>-<set>-<ordinal>``; template volumes of the same name lose)."""
+    template = spec.get("template") or {}
+    claims = sorted(
+        {
+            str((c.get("metadata") or {}).get("name"))
+            for c in spec.get("volumeClaimTemplates") or []
+            if isinstance(c, dict)
+        }
+        - {"None", ""}
+    )
+    if not claims:
+        return template
+    tpl = json.loads(json.dumps(template))
+    pod_spec = tpl.setdefault("spec", {})
+    volumes = [{"name": c, "persistentVolumeClaim": {"claimName": f"{c}-{set_name}-{ordinal}"}} for c in claims]
+    pod_spec["volumes"] = volumes + [v for v in pod_spec.get("volumes") or [] if v.get("name") not in claims]
+    return tpl
+
+
 class Controllers:
     def __init__(self, cluster: KubeCluster) -> None:
         self.cluster = cluster
@@ -424,7 +445,8 @@ class Controllers:
                     "statefulset.kubernetes.io/pod-name": pod_name,
                     "apps.kubernetes.io/pod-index": str(i),
                 }
-                if not self.create_pod(("StatefulSet", ns, name), sts, spec.get("template") or {}, pod_name, labels):
+                template = _with_claims(spec, name, i)
+                if not self.create_pod(("StatefulSet", ns, name), sts, template, pod_name, labels):
                     break
             elif pod["metadata"].get("labels", {}).get("controller-revision-hash") != revision and not on_delete:
                 self.delete(pods_rt, pod)

@@ -14,6 +14,7 @@ TEMPLATE_PATHS = {
 
 
 def pod_spec(spec: dict) -> None:
+    service_account_alias(spec)
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("schedulerName", "default-scheduler")
@@ -33,6 +34,18 @@ def pod_spec(spec: dict) -> None:
             for port in container.get("ports") or []:
                 if isinstance(port, dict):
                     port.setdefault("protocol", "TCP")
+
+
+def service_account_alias(spec: dict) -> None:
+    """v1 ``serviceAccount`` is a deprecated alias of ``serviceAccountName`` (core/v1 conversion.go): on the
+    way in the new field wins and the alias fills it only when it is empty; on the way out the alias is
+    always set to the name (both omitted when empty). So a template written with ``serviceAccountName: web``
+    reads back with ``serviceAccount: web`` too, and a patch that removes only the name gets it back from the alias."""
+    name = spec.get("serviceAccountName") or spec.get("serviceAccount") or ""
+    spec.pop("serviceAccountName", None)
+    spec.pop("serviceAccount", None)
+    if name:
+        spec["serviceAccountName"] = spec["serviceAccount"] = name
 
 
 def namespace(obj: dict, *, creating: bool) -> None:

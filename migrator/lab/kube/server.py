@@ -79,7 +79,14 @@ class KubeService:
         return _verb(request, target), resource
 
     def error(self, status: int, message: str, retry_after: float | None = None) -> Response:
-        reasons = {409: "Conflict", 429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable"}
+        reasons = {
+            403: "Forbidden",
+            404: "NotFound",
+            409: "Conflict",
+            429: "TooManyRequests",
+            500: "InternalError",
+            503: "ServiceUnavailable",
+        }
         failure = ApiError(status, reasons.get(status, "InternalError"), message)
         headers = {}
         if retry_after is not None:

@@ -1,0 +1,1 @@
+"""Facts from Azure: the AKS managed cluster and the user-assigned identities the inventory names."""
