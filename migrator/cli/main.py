@@ -26,6 +26,8 @@ class LazyGroup(click.Group):
         "export": ("migrator.cli.export_cmd", "export"),
         "rewrite": ("migrator.cli.rewrite_cmd", "rewrite"),
         "lab": ("migrator.cli.lab_cmd", "lab"),
+        "apply": ("migrator.cli.apply_cmd", "apply"),
+        "rollback": ("migrator.cli.rollback_cmd", "rollback"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -230,6 +230,7 @@ def workload_change(
         "annotations": {k: annotations.get(k) for k in annotations_diff},
         "spec": {k: spec.get(k) for k in spec_diff},
     }
+    target["rollout"] = rollout_note(planned.kind, current)
     patch = template_patch(planned.kind, labels_diff, annotations_diff, spec_diff)
     patch.setdefault("metadata", {})["resourceVersion"] = dig(current, "metadata", "resourceVersion")
     parts = [f"label {k}={v}" for k, v in labels_diff.items()]
@@ -242,6 +243,18 @@ def workload_change(
     if manager:
         parts.append(f"managed by {manager} (--force)")
     return Change(key, WORKLOADS, PATCH, target, f"{where}: {', '.join(parts)}", prior, patch, deps)
+
+
+def rollout_note(kind: str, current: dict) -> str:
+    """What happens to running pods after the template changes: the webhook mutates only new pods."""
+    if kind == "CronJob":
+        return "its next Jobs run with workload identity"
+    if kind in ("ReplicaSet", "ReplicationController"):
+        return "existing pods keep pod identity: delete them so the controller re-creates them mutated"
+    strategy = dig(current, "spec", "updateStrategy", "type")
+    if kind in ("StatefulSet", "DaemonSet") and strategy == "OnDelete":
+        return "updateStrategy OnDelete: delete its pods so they are re-created mutated"
+    return "its pods roll"
 
 
 def template_patch(kind: str, labels: dict, annotations: dict, spec: dict) -> dict:

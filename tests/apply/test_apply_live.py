@@ -181,7 +181,7 @@ def test_dry_run_changes_nothing_and_sends_dry_run_writes(world: World) -> None:
     assert run.report.exit_code == EXIT_FINDINGS
     assert {r.status for r in run.report.results} == {PENDING}
     cluster_steps = [r for r in run.report.results if r.phase != "federate"]
-    assert {r.detail for r in cluster_steps} == {"accepted by the API server (dry run)"}
+    assert {r.detail for r in cluster_steps} == {"the API server accepts it (dry run)"}
     # every ServiceAccount and workload write reached the API server, and none was stored
     assert sum(world.lab.faults.fired(spy) for spy in kube_writes) == len(cluster_steps) == 9
     assert world.lab.faults.fired(arm_writes) == 0

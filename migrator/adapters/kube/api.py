@@ -33,6 +33,8 @@ PATCH_TYPES = {
     "json": "application/json-patch+json",
 }
 PAGE_SIZE = 500
+MAX_LIST_RESTARTS = 3
+"""A list whose continue token keeps expiring (pages slower than the server keeps them) fails after this."""
 
 
 class KubeApi:
@@ -49,8 +51,14 @@ class KubeApi:
     def list(
         self, resource: Resource, namespace: str | None = None, label_selector: str | None = None
     ) -> Iterator[dict]:
-        """Every object, page by page (``limit``/``continue``); a 410 for an expired token restarts the list."""
+        """Every object once, page by page (``limit``/``continue``).
+
+        A 410 for an expired continue token restarts the list, as client-go's pager does; objects
+        already yielded (by uid) are not yielded again.
+        """
         token: str | None = None
+        seen: set[str] = set()
+        restarts = 0
         while True:
             query: list[tuple[str, Any]] = [("limit", self.page_size)]
             if label_selector:
@@ -60,13 +68,16 @@ class KubeApi:
             try:
                 page = self._call("GET", resource.path(namespace), query)
             except ServiceError as exc:
-                if exc.status == 410 and token:
-                    token = None  # the snapshot expired mid-list: start over, as client-go's pager does
+                if exc.status == 410 and token and restarts < MAX_LIST_RESTARTS:
+                    token, restarts = None, restarts + 1
                     continue
                 raise
-            kind = resource.kind
             for item in page.get("items") or []:
-                item.setdefault("kind", kind)
+                uid = (item.get("metadata") or {}).get("uid") or ""
+                if restarts and uid in seen:
+                    continue
+                seen.add(uid)
+                item.setdefault("kind", resource.kind)
                 item.setdefault("apiVersion", resource.api_version)
                 yield item
             token = (page.get("metadata") or {}).get("continue")

@@ -76,10 +76,11 @@ def _undo(intent: dict, ctx: ApplyContext, run_id: str) -> tuple[str, str]:
     if phase == FEDERATE and action == CREATE:
         if ctx.identities is None:
             raise InputError("Rolling back federated credentials needs Azure: give --lab or sign in (az login).")
+        what = f"federated credential {target['name']} on {target.get('identityName')}"
         if dry:
-            return DELETED, f"would delete federated credential {target['name']}"
+            return DELETED, what
         existed = ctx.identities.delete_credential(target["identityResourceID"], target["name"])
-        return (DELETED, f"federated credential {target['name']}") if existed else (NOTHING, "already gone")
+        return (DELETED, what) if existed else (NOTHING, f"{what}: already gone")
     if ctx.kube is None:
         raise InputError("Rolling back cluster changes needs the cluster: give --context/--kubeconfig (or --lab).")
     if phase == SERVICE_ACCOUNTS and action == CREATE:

@@ -165,7 +165,7 @@ def _dry_run(phase: str, plan: Plan, ctx: ApplyContext, changes: list[Change]) -
             else:
                 planned_w = next(w for w in plan.workloads if f"workload:{w.namespace}/{w.kind}/{w.name}" == change.key)
                 workloads.write(ctx, plan, planned_w, change)
-            results.append(StepResult.of(change, PENDING, "accepted by the API server (dry run)"))
+            results.append(StepResult.of(change, PENDING, "the API server accepts it (dry run)"))
         except ServiceError as exc:  # reported per change; a dry run never stops early
             results.append(StepResult.of(change, FAILED, f"the API server would refuse it: {exc.message}"))
         ctx.reporter.step(change, results[-1].status, results[-1].detail)

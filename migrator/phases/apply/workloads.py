@@ -76,7 +76,7 @@ def write(ctx: ApplyContext, plan: Plan, planned: PlannedWorkload, change: Chang
             ctx.kube.patch(
                 resource, planned.namespace, planned.name, change.desired, "strategic", dry_run=ctx.options.dry_run
             )
-            return "patched; its pods roll"
+            return "patched; " + change.target.get("rollout", "its pods roll")
         except Conflict:
             again = _change(ctx, plan, planned, ctx.kube.find(resource, planned.namespace, planned.name))
             if again.action == NONE:

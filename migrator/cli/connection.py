@@ -1,0 +1,43 @@
+"""Connections for the commands that change things: the kubeconfig context and Azure (or a lab)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+
+def kube_options(func: Callable) -> Callable:
+    func = click.option(
+        "--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: KUBECONFIG, ~/.kube/config)."
+    )(func)
+    return click.option("--context", help="kubeconfig context (default: the current one).")(func)
+
+
+@dataclass
+class Live:
+    kube: Any
+    """A KubeApi, or None."""
+    kube_target: Any
+    azure: Any
+    """An AzureTarget, or None."""
+    time_scale: float = 1.0
+    lab: bool = False
+
+
+def connect_live(lab: Any, kubeconfig: str | None, context: str | None, *, kube: bool, azure: bool) -> Live:
+    """The adapters, connected lazily so ``--help`` and plan-only runs never import an SDK."""
+    kube_api = kube_target = azure_target = None
+    if kube:
+        from migrator.adapters.kube.api import KubeApi
+        from migrator.adapters.kube.connect import connect
+
+        kube_target = connect(kubeconfig, context, lab)
+        kube_api = KubeApi(kube_target.client)
+    if azure:
+        from migrator.adapters.azure.connect import connect as connect_azure
+
+        azure_target = connect_azure(lab)
+    return Live(kube_api, kube_target, azure_target, lab.speedup if lab is not None else 1.0, lab is not None)

@@ -1,0 +1,86 @@
+"""``wimigrate rollback JOURNAL``: undo an apply run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from migrator.cli.connection import kube_options
+from migrator.cli.options import output_option
+
+
+@click.command()
+@click.argument("journal_path", metavar="JOURNAL", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@kube_options
+@click.option(
+    "--lab-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="WIMIGRATE_LAB_DIR",
+    help="Undo a run made against the lab running with this state directory. Env: WIMIGRATE_LAB_DIR.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be undone; change nothing.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@output_option
+def rollback(
+    journal_path: Path,
+    context: str | None,
+    kubeconfig: str | None,
+    lab_dir: Path | None,
+    dry_run: bool,
+    yes: bool,
+    output: str,
+) -> None:
+    """Undo the changes an apply run recorded in JOURNAL, newest first.
+
+    Workloads and ServiceAccounts get back the values the run replaced;
+    ServiceAccounts and federated credentials the run created are deleted.
+    Nothing that existed before the run is deleted. Safe to run again: what
+    was undone is recorded in the journal.
+    """
+    from migrator.cli import apply_render, render
+    from migrator.cli.apply_flow import confirm
+    from migrator.cli.connection import connect_live
+    from migrator.cli.lab_options import lab_target
+    from migrator.phases.apply.context import ApplyContext, ApplyOptions
+    from migrator.phases.apply.rollback import rollback as undo
+    from migrator.storage.journal import Journal
+
+    journal = Journal.open(journal_path)
+    state = journal.state()
+    todo = [seq for seq in state.order if seq not in state.undone]
+    if not todo:
+        _nothing(output)
+        return
+    phases = {intent["phase"] for intent in state.intents.values()}
+    with lab_target(lab_dir, False) as lab:
+        live = connect_live(lab, kubeconfig, context, kube=bool(phases - {"federate"}), azure="federate" in phases)
+        if not dry_run:
+            confirm(len(todo), yes, "Undo")
+        ctx = ApplyContext(
+            live.kube, _identities(live), journal, journal.header.get("runId", ""), ApplyOptions(dry_run=dry_run)
+        )
+        report = undo(journal, ctx)
+    if output == "table":
+        apply_render.print_rollback(report)
+    else:
+        render.echo_data(report.to_dict(), output)
+    raise click.exceptions.Exit(report.exit_code)
+
+
+def _identities(live: Any) -> Any:
+    if live.azure is None:
+        return None
+    from migrator.adapters.azure.identities import IdentityGateway
+
+    return IdentityGateway(live.azure)
+
+
+def _nothing(output: str) -> None:
+    from migrator.cli import render
+
+    if output == "table":
+        render.console().print("Nothing to undo: every change in this journal was already undone.")
+    else:
+        render.echo_data({"steps": []}, output)
