@@ -50,8 +50,8 @@ def run_apply(plan: Any, live: Live, request: ApplyRequest, journal: Any = None)
     runner.validate(plan, ctx)
     observed = runner.observe(plan, ctx)
     pending = sum(1 for changes in observed.values() for c in changes if c.pending)
-    if table and not request.dry_run:
-        apply_render.print_changes(observed)
+    if table and not request.dry_run and pending and not request.yes:
+        apply_render.print_changes(observed)  # what the confirmation is about
     if not request.dry_run and pending:
         confirm(pending, request.yes)
         if journal is None:

@@ -30,15 +30,19 @@ def print_changes(observed: dict[str, list[Any]]) -> None:
     from rich.text import Text
 
     out = console()
+    unchanged = sum(1 for changes in observed.values() for c in changes if c.action == "none")
     for phase, changes in observed.items():
-        if not changes:
-            continue
         rows = []
         for change in changes:
+            if change.action == "none":
+                continue
             label = {"create": "create", "patch": "change", "none": "unchanged", "blocked": "blocked"}[change.action]
             style = {"create": "yellow", "change": "yellow", "unchanged": "dim", "blocked": "bold red"}[label]
             rows.append([Text(label, style=style), change.message])
-        out.print(_table(PHASE_TITLES[phase], ["action", "what"], rows))
+        if rows:
+            out.print(_table(PHASE_TITLES[phase], ["action", "what"], rows))
+    if unchanged:
+        out.print(f"{unchanged} already as planned.")
 
 
 def print_report(report: Any) -> None:
