@@ -10,10 +10,15 @@ import click
 
 
 def kube_options(func: Callable) -> Callable:
+    """--context and --kubeconfig, as kubectl takes them."""
     func = click.option(
-        "--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: KUBECONFIG, ~/.kube/config)."
+        "--kubeconfig",
+        type=click.Path(dir_okay=False),
+        help="The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).",
     )(func)
-    return click.option("--context", help="kubeconfig context (default: the current one).")(func)
+    return click.option("--context", metavar="NAME", help="The kubeconfig context to use (default: the current one).")(
+        func
+    )
 
 
 @dataclass

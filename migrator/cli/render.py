@@ -6,10 +6,11 @@ stays cheap and prints nothing but the document.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import click
@@ -37,12 +38,9 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, no_color="NO_COLOR" in os.environ, highlight=False, soft_wrap=False)
 
 
-def scan_with_progress(paths: Iterable[str], default_namespace: str, max_file_size: int, show: bool) -> Any:
-    """Scan (a ScanResult), with a progress line on stderr when it is a terminal."""
-    from migrator.sources.manifests.scan import scan_tree as scan
-
-    if not (show and sys.stderr.isatty()):
-        return scan(paths, default_namespace=default_namespace, max_file_size=max_file_size)
+@contextlib.contextmanager
+def spinner(description: str) -> Iterator[Callable[[str], None]]:
+    """A transient spinner line on stderr; yields a function that changes its text."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -52,14 +50,24 @@ def scan_with_progress(paths: Iterable[str], default_namespace: str, max_file_si
         console=console(stderr=True),
         transient=True,
     ) as progress:
-        task = progress.add_task("Scanning manifests", total=None)
+        task = progress.add_task(description, total=None)
+        yield lambda text: progress.update(task, description=text)
+
+
+def scan_with_progress(paths: Iterable[str], default_namespace: str, max_file_size: int, show: bool) -> Any:
+    """Scan (a ScanResult), with a progress line on stderr when it is a terminal."""
+    from migrator.sources.manifests.scan import scan_tree as scan
+
+    if not (show and sys.stderr.isatty()):
+        return scan(paths, default_namespace=default_namespace, max_file_size=max_file_size)
+    with spinner("Scanning manifests") as tell:
         count = 0
 
         def tick(path: str) -> None:
             nonlocal count
             count += 1
             if count % 50 == 0:
-                progress.update(task, description=f"Scanning manifests ({count} files)")
+                tell(f"Scanning manifests ({count} files)")
 
         return scan(paths, default_namespace=default_namespace, max_file_size=max_file_size, on_file=tick)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from migrator.cli.connection import kube_options
 from migrator.cli.lab_options import lab_options
 from migrator.errors import InputError
 
@@ -73,12 +74,7 @@ def source_options(func: Callable) -> Callable:
             is_flag=True,
             help="Read the live cluster of the kubeconfig's context (with --manifests too: report the drift).",
         ),
-        click.option("--context", metavar="NAME", help="The kubeconfig context to use (default: the current one)."),
-        click.option(
-            "--kubeconfig",
-            type=click.Path(dir_okay=False),
-            help="The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).",
-        ),
+        kube_options,
         click.option(
             "-n",
             "--namespace",
@@ -254,23 +250,10 @@ def discover_with_progress(kube: Any, namespaces: list[str] | None, context: str
 
     if not (show and sys.stderr.isatty()):
         return discover_cluster(kube, namespaces, context)
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from migrator.cli.render import spinner
 
-    from migrator.cli.render import console
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(f"Reading cluster {context}", total=None)
-
-        def tell(message: str) -> None:
-            progress.update(task, description=f"{context}: {message}")
-
-        return discover_cluster(kube, namespaces, context, progress=tell)
+    with spinner(f"Reading cluster {context}") as tell:
+        return discover_cluster(kube, namespaces, context, progress=lambda message: tell(f"{context}: {message}"))
 
 
 def _read_azure(sources: Sources, info: Any, cluster_id: str) -> None:
