@@ -102,9 +102,10 @@ def apply(
         values["cluster"] = True  # apply works on a live cluster: the manifests, if given, are compared with it
         with open_sources(values, show_progress=output == "table") as sources:
             from migrator.core.planner import build_plan
+            from migrator.core.prerequisites import prerequisite_findings
 
             plan = build_plan(sources.inventory, plan_opts)
-            _refuse_errors(plan)
+            _refuse_errors([*plan.findings, *prerequisite_findings(sources.inventory)])
             live = _live_from(sources, phases)
             request.target = _target(live, sources.cluster_id)
             report = run_apply(plan, live, request)
@@ -146,8 +147,14 @@ def _resume_journal(resume: str | None, journal_dir: Path) -> Any:
     if not path.is_file():
         raise InputError(f"--resume {path}: no such journal.")
     journal = Journal.open(path)
-    if journal.state().ended == "completed":
+    state = journal.state()
+    if state.ended == "completed":
         raise InputError(f"{path}: that run completed; nothing to resume.", hint="Run apply again to check.")
+    if state.undone:  # resuming would skip the steps it records as done, which rollback has since undone
+        raise InputError(
+            f"{path}: that run was rolled back; it cannot be resumed.",
+            hint="Finish the rollback with `wimigrate rollback JOURNAL` if it stopped, then run apply again.",
+        )
     return journal
 
 
@@ -164,19 +171,18 @@ def _stored_plan(plan_file: str | None, journal: Any) -> Any:
     from migrator.storage.planfile import read_plan
 
     plan = read_plan(str(plan_file))
-    _refuse_errors(plan)
+    _refuse_errors(plan.findings)
     return plan
 
 
-def _refuse_errors(plan: Any) -> None:
-    from migrator.core.findings import has_errors
-
-    if has_errors(plan.findings):
-        errors = [f for f in plan.findings if f.severity == "error"]
+def _refuse_errors(findings: list[Any]) -> None:
+    """A plan with error findings (or an unmet prerequisite) is not applied: it would break something."""
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
         shown = "; ".join(f"{f.code}: {f.message}" for f in errors[:3])
         raise InputError(
             f"The plan has {len(errors)} error finding(s), so nothing is applied: {shown}",
-            hint="Run `wimigrate plan` with the same options to see them all and what fixes each.",
+            hint="`wimigrate discover` or `wimigrate plan` with the same options shows them all and what fixes each.",
         )
 
 
