@@ -58,7 +58,7 @@ def print_report(report: Any) -> None:
         out.print(_table("Apply" + (" (dry run)" if report.dry_run else ""), ["status", "change", "result"], rows))
     counts = ", ".join(f"{report.count(s)} {s}" for s in STATUS_ORDER if report.count(s))
     out.print(counts or "Nothing to change.")
-    if report.journal:
+    if report.journal and not report.dry_run:
         out.print(f"Journal: {report.journal} (undo with `wimigrate rollback {report.journal}`)")
 
 
@@ -69,7 +69,8 @@ def print_rollback(report: Any) -> None:
     from rich.text import Text
 
     rows = [[Text(r.status, style=STATUS_STYLE.get(r.status, "")), r.detail] for r in report.results]
-    console().print(_table("Rollback", ["status", "what"], rows) if rows else "Nothing to undo.")
+    title = "Rollback (dry run: nothing was changed)" if report.dry_run else "Rollback"
+    console().print(_table(title, ["status", "what"], rows) if rows else "Nothing to undo.")
 
 
 class ProgressReporter:

@@ -9,6 +9,7 @@ import click
 
 from migrator.cli.connection import kube_options
 from migrator.cli.options import output_option
+from migrator.errors import InputError
 
 
 @click.command()
@@ -47,9 +48,12 @@ def rollback(
     from migrator.phases.apply.rollback import rollback as undo
     from migrator.storage.journal import Journal
 
+    if lab_dir is not None and (context or kubeconfig):
+        raise InputError("--context and --kubeconfig do not apply to a lab (it has its own kubeconfig).")
     journal = Journal.open(journal_path)
     state = journal.state()
-    todo = [seq for seq in state.order if seq not in state.undone]
+    # the latest intent per change, as rollback undoes them (a create that became a patch is journaled twice)
+    todo = [intent["seq"] for intent in state.intents.values() if intent["seq"] not in state.undone]
     if not todo:
         _nothing(output)
         return

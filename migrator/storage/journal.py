@@ -33,6 +33,7 @@ class Journal:
         self.records: list[dict] = list(records or [])
         self._lock = threading.Lock()
         self._seq = max((r.get("seq", 0) for r in self.records), default=0)
+        self._latest = {r["key"]: r["seq"] for r in self.records if r.get("type") == "intent"}
 
     @classmethod
     def create(cls, directory: Path, header: dict[str, Any]) -> Journal:
@@ -68,7 +69,14 @@ class Journal:
             finally:
                 os.close(fd)
             self.records.append(record)
+            if record.get("type") == "intent":
+                self._latest[record["key"]] = record["seq"]
             return record
+
+    def latest_seq(self, key: str) -> int | None:
+        """The seq of the newest intent for ``key`` (a create that turned into a patch has two)."""
+        with self._lock:
+            return self._latest.get(key)
 
     @property
     def header(self) -> dict[str, Any]:

@@ -39,6 +39,7 @@ class UndoResult:
 
 @dataclass
 class RollbackReport:
+    dry_run: bool = False
     results: list[UndoResult] = field(default_factory=list)
 
     @property
@@ -46,13 +47,13 @@ class RollbackReport:
         return 3 if any(r.status == FAILED for r in self.results) else 0
 
     def to_dict(self) -> dict:
-        return {"steps": [r.__dict__ for r in self.results]}
+        return {"dryRun": self.dry_run, "steps": [r.__dict__ for r in self.results]}
 
 
 def rollback(journal: Journal, ctx: ApplyContext) -> RollbackReport:
     state = journal.state()
     run_id = journal.header.get("runId", "")
-    report = RollbackReport()
+    report = RollbackReport(ctx.options.dry_run)
     intents = {record["seq"]: record for record in state.intents.values()}
     for seq in sorted(intents, reverse=True):
         if seq in state.undone:

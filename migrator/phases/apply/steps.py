@@ -48,11 +48,12 @@ def run_step(ctx: ApplyContext, change: Change, act: Callable[[], str], resumed:
     try:
         detail = act()
     except ServiceError as exc:
-        ctx.journal.append({"type": "failed", "seq": intent["seq"], "error": exc.message})
+        seq = ctx.journal.latest_seq(change.key) or intent["seq"]
+        ctx.journal.append({"type": "failed", "seq": seq, "error": exc.message})
         result = StepResult.of(change, FAILED, exc.message)
         ctx.reporter.step(change, FAILED, exc.message)
         return result
     ctx.mark("after-change", change)
-    ctx.journal.append({"type": "done", "seq": intent["seq"], "detail": detail})
+    ctx.journal.append({"type": "done", "seq": ctx.journal.latest_seq(change.key) or intent["seq"], "detail": detail})
     ctx.reporter.step(change, DONE, detail)
     return StepResult.of(change, DONE, detail)
