@@ -41,14 +41,17 @@ def serve_big_lab(conn: object) -> None:
 
 
 def big_lab() -> tuple:
-    from migrator.lab.lab import Lab, LabConfig
+    from bench_lab import big_lab as filled_lab
 
-    lab = Lab(LabConfig()).start()
+    def labels(i: int) -> dict[str, str]:
+        return {"aadpodidbinding": f"id-{i // LABELLED_EVERY % IDENTITIES}"} if i % LABELLED_EVERY == 0 else {}
+
+    return filled_lab(NAMESPACES, DEPLOYMENTS, PODS_EACH, labels, add_identities)
+
+
+def add_identities(lab: object) -> None:
+    """One AzureIdentity and its binding per identity, spread over the namespaces."""
     store, reg = lab.kube.store, lab.kube.registry
-    fill = time.perf_counter()
-    for i in range(NAMESPACES):
-        store.create(reg.get("namespaces"), None, {"metadata": {"name": f"team-{i:03d}"}})
-    lab.settle(60)
     for i in range(IDENTITIES):
         ns = f"team-{i % NAMESPACES:03d}"
         resource_id = (
@@ -75,28 +78,6 @@ def big_lab() -> tuple:
                 "spec": {"azureIdentity": f"id-{i}", "selector": f"id-{i}"},
             },
         )
-    for i in range(DEPLOYMENTS):
-        ns = f"team-{i % NAMESPACES:03d}"
-        labels = {"app": f"app-{i}"}
-        if i % LABELLED_EVERY == 0:
-            labels["aadpodidbinding"] = f"id-{i // LABELLED_EVERY % IDENTITIES}"
-        store.create(
-            reg.get("deployments", "apps"),
-            ns,
-            {
-                "metadata": {"name": f"app-{i}", "labels": {"app": f"app-{i}"}},
-                "spec": {
-                    "replicas": PODS_EACH,
-                    "selector": {"matchLabels": {"app": f"app-{i}"}},
-                    "template": {
-                        "metadata": {"labels": labels},
-                        "spec": {"containers": [{"name": "app", "image": "contoso.azurecr.io/app:1.0"}]},
-                    },
-                },
-            },
-        )
-    lab.settle(3600)
-    return lab, time.perf_counter() - fill
 
 
 def discover(info: object) -> tuple[float, object]:

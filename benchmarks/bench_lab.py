@@ -17,7 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,7 +73,15 @@ def startup_command(runs: int) -> list[float]:
     return times
 
 
-def big_lab(namespaces: int = 300, deployments: int = 5000, pods_each: int = 4) -> tuple:
+def big_lab(
+    namespaces: int = 300,
+    deployments: int = 5000,
+    pods_each: int = 4,
+    pod_labels: Callable[[int], dict[str, str]] = lambda i: {"aadpodidbinding": f"id-{i % 50}"},
+    before_deployments: Callable[[Any], None] | None = None,
+) -> tuple:
+    """A started lab with namespaces ``team-000``..., and Deployment ``app-i`` (pods labelled ``app`` plus
+    ``pod_labels(i)``) spread over them, its pods running; and the fill time. Shared by the benchmarks."""
     from migrator.lab.lab import Lab, LabConfig
 
     lab = Lab(LabConfig()).start()
@@ -80,9 +90,11 @@ def big_lab(namespaces: int = 300, deployments: int = 5000, pods_each: int = 4) 
     for i in range(namespaces):
         store.create(reg.get("namespaces"), None, {"metadata": {"name": f"team-{i:03d}"}})
     lab.settle(60)
+    if before_deployments is not None:
+        before_deployments(lab)
     for i in range(deployments):
         ns = f"team-{i % namespaces:03d}"
-        labels = {"app": f"app-{i}", "aadpodidbinding": f"id-{i % 50}"}
+        labels = {"app": f"app-{i}", **pod_labels(i)}
         store.create(
             reg.get("deployments", "apps"),
             ns,

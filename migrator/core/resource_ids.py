@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from migrator.errors import InputError
+
 _ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourcegroups/(?P<rg>[^/]+)/providers/"
     r"(?P<provider>microsoft\.managedidentity/userassignedidentities|microsoft\.containerservice/managedclusters)"
@@ -43,6 +45,26 @@ def identity_id(resource_id: str) -> ResourceId | None:
 
 def cluster_id(resource_id: str) -> ResourceId | None:
     return parse(resource_id, CLUSTER)
+
+
+def require_identity_id(resource_id: str) -> ResourceId:
+    """The parsed id, or an input error saying what a user-assigned identity id looks like."""
+    rid = identity_id(resource_id)
+    if rid is None:
+        raise InputError(f"{resource_id!r} is not a user-assigned managed identity resource id")
+    return rid
+
+
+def require_cluster_id(resource_id: str) -> ResourceId:
+    """The parsed id, or an input error saying what an AKS cluster id looks like and where to get one."""
+    rid = cluster_id(resource_id)
+    if rid is None:
+        raise InputError(
+            f"{resource_id!r} is not an AKS cluster resource id",
+            hint="Expected /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.ContainerService/"
+            "managedClusters/NAME (`az aks show -g RG -n NAME --query id -o tsv`).",
+        )
+    return rid
 
 
 def make_cluster_id(subscription: str, resource_group: str, name: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrator.lab.lab import ARM_AUDIENCE, LabInfo
+from migrator.adapters.azure.connect import connect
+from migrator.lab.lab import LabInfo
 
 
 def kube_api_client(info: LabInfo) -> Any:
@@ -16,35 +17,20 @@ def kube_api_client(info: LabInfo) -> Any:
 
 def azure_credential(info: LabInfo) -> Any:
     """The lab operator signs in as workload identity does: a federated token file, exchanged at the lab's Entra."""
-    from azure.identity import WorkloadIdentityCredential
-
-    return WorkloadIdentityCredential(
-        tenant_id=info.tenant_id,
-        client_id=info.operator_client_id,
-        token_file_path=info.token_file,
-        authority=info.login_url,
-        connection_verify=info.ca_file,
-    )
-
-
-def _arm_kwargs(info: LabInfo) -> dict[str, Any]:
-    return {
-        "base_url": info.arm_url,
-        "credential_scopes": [f"{ARM_AUDIENCE}/.default"],
-        "connection_verify": info.ca_file,
-        "polling_interval": 1,
-    }
+    return connect(info).credential
 
 
 def msi_client(info: LabInfo, credential: Any = None, subscription_id: str | None = None) -> Any:
     from azure.mgmt.msi import ManagedServiceIdentityClient
 
+    target = connect(info)
     return ManagedServiceIdentityClient(
-        credential or azure_credential(info), subscription_id or info.subscription_id, **_arm_kwargs(info)
+        credential or target.credential, subscription_id or info.subscription_id, **target.client_options
     )
 
 
 def aks_client(info: LabInfo, credential: Any = None) -> Any:
     from azure.mgmt.containerservice import ContainerServiceClient
 
-    return ContainerServiceClient(credential or azure_credential(info), info.subscription_id, **_arm_kwargs(info))
+    target = connect(info)
+    return ContainerServiceClient(credential or target.credential, info.subscription_id, **target.client_options)

@@ -7,8 +7,8 @@ from typing import Any
 from migrator.adapters.azure.connect import AzureTarget
 from migrator.adapters.azure.errors import classify
 from migrator.adapters.retry import RetryPolicy
-from migrator.core.resource_ids import ResourceId, cluster_id
-from migrator.errors import InputError, ServiceError
+from migrator.core.resource_ids import require_cluster_id
+from migrator.errors import ServiceError
 
 
 class ClusterGateway:
@@ -18,7 +18,7 @@ class ClusterGateway:
 
     def get(self, resource_id: str) -> dict[str, Any]:
         """The managed cluster as ARM sends it (``properties.oidcIssuerProfile.issuerURL`` and so on)."""
-        rid = _parse(resource_id)
+        rid = require_cluster_id(resource_id)
 
         def read() -> dict[str, Any]:
             try:
@@ -31,7 +31,7 @@ class ClusterGateway:
 
     def update(self, resource_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT the whole managed cluster (a long-running operation) and wait for it to finish."""
-        rid = _parse(resource_id)
+        rid = require_cluster_id(resource_id)
 
         def write() -> dict[str, Any]:
             try:
@@ -45,14 +45,3 @@ class ClusterGateway:
                 raise classify(exc, f"update managed cluster {rid.name}") from exc
 
         return self.retry.call(write)
-
-
-def _parse(resource_id: str) -> ResourceId:
-    rid = cluster_id(resource_id)
-    if rid is None:
-        raise InputError(
-            f"{resource_id!r} is not an AKS cluster resource id",
-            hint="Expected /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.ContainerService/"
-            "managedClusters/NAME.",
-        )
-    return rid

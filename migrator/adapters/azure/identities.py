@@ -9,8 +9,8 @@ from migrator.adapters.azure.connect import AzureTarget
 from migrator.adapters.azure.errors import classify
 from migrator.adapters.retry import RetryPolicy
 from migrator.core.model import ExistingCredential
-from migrator.core.resource_ids import ResourceId, identity_id
-from migrator.errors import InputError, ServiceError
+from migrator.core.resource_ids import require_identity_id
+from migrator.errors import ServiceError
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class IdentityGateway:
         self.retry = retry or RetryPolicy()
 
     def identity(self, resource_id: str) -> IdentityFacts:
-        rid = _parse(resource_id)
+        rid = require_identity_id(resource_id)
         found = self._do(
             f"read identity {resource_id}",
             lambda: self.target.msi(rid.subscription).user_assigned_identities.get(rid.resource_group, rid.name),
@@ -38,7 +38,7 @@ class IdentityGateway:
         return IdentityFacts(found.id or resource_id, found.client_id, found.principal_id, found.tenant_id)
 
     def credentials(self, resource_id: str) -> list[ExistingCredential]:
-        rid = _parse(resource_id)
+        rid = require_identity_id(resource_id)
 
         def read() -> list[ExistingCredential]:
             ops = self.target.msi(rid.subscription).federated_identity_credentials
@@ -52,7 +52,7 @@ class IdentityGateway:
         """Create or update; True when ARM answered 201 (created)."""
         from azure.mgmt.msi.models import FederatedIdentityCredential
 
-        rid = _parse(resource_id)
+        rid = require_identity_id(resource_id)
         body = FederatedIdentityCredential(issuer=issuer, subject=subject, audiences=[audience])
 
         def put() -> tuple[bool, ExistingCredential]:
@@ -64,7 +64,7 @@ class IdentityGateway:
 
     def delete_credential(self, resource_id: str, name: str) -> bool:
         """True when it existed (200), False when it was already gone (204)."""
-        rid = _parse(resource_id)
+        rid = require_identity_id(resource_id)
 
         def delete() -> bool:
             ops = self.target.msi(rid.subscription).federated_identity_credentials
@@ -86,13 +86,6 @@ class IdentityGateway:
                 raise error from exc
 
         return self.retry.call(once)
-
-
-def _parse(resource_id: str) -> ResourceId:
-    rid = identity_id(resource_id)
-    if rid is None:
-        raise InputError(f"{resource_id!r} is not a user-assigned managed identity resource id")
-    return rid
 
 
 def _with_status(pipeline_response: Any, deserialized: Any, headers: Any) -> tuple[int, Any]:

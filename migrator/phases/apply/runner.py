@@ -151,20 +151,13 @@ def _run_phase(
 
 def _dry_run(phase: str, plan: Plan, ctx: ApplyContext, changes: list[Change]) -> list[StepResult]:
     """Azure has no dry run: credentials are listed. Kubernetes checks each write server-side (dryRun=All)."""
+    if phase == FEDERATE:
+        return [StepResult.of(change, PENDING) for change in changes]
+    write = (serviceaccounts if phase == SERVICE_ACCOUNTS else workloads).writer(ctx, plan)
     results = []
     for change in changes:
-        if phase == FEDERATE:
-            results.append(StepResult.of(change, PENDING))
-            continue
         try:
-            if phase == SERVICE_ACCOUNTS:
-                planned = next(
-                    p for p in plan.serviceAccounts if f"serviceaccount:{p.namespace}/{p.name}" == change.key
-                )
-                serviceaccounts.write(ctx, planned, change)
-            else:
-                planned_w = next(w for w in plan.workloads if f"workload:{w.namespace}/{w.kind}/{w.name}" == change.key)
-                workloads.write(ctx, plan, planned_w, change)
+            write(change)
             results.append(StepResult.of(change, PENDING, "the API server accepts it (dry run)"))
         except ServiceError as exc:  # reported per change; a dry run never stops early
             results.append(StepResult.of(change, FAILED, f"the API server would refuse it: {exc.message}"))

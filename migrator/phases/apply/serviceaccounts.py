@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from migrator.adapters.kube.resources import SERVICE_ACCOUNTS
-from migrator.core.changes import CREATE, CREATED_BY_ANNOTATION, NONE, Change, service_account_change
+from migrator.core.changes import (
+    CREATE,
+    CREATED_BY_ANNOTATION,
+    NONE,
+    Change,
+    service_account_change,
+    service_account_key,
+)
 from migrator.core.fields import dig
 from migrator.core.plan import Plan, PlannedServiceAccount
 from migrator.errors import AlreadyExists, Conflict
 from migrator.phases.apply.context import ApplyContext
-from migrator.phases.apply.steps import StepResult, intent_record, run_step
+from migrator.phases.apply.steps import StepResult, intent_record, run_steps
 
 CONFLICT_RETRIES = 5
 
@@ -25,12 +34,13 @@ def observe(ctx: ApplyContext, plan: Plan, skip: set[str]) -> list[Change]:
 
 
 def execute(ctx: ApplyContext, plan: Plan, changes: list[Change], resumed: dict[str, dict]) -> list[StepResult]:
-    planned = {f"serviceaccount:{p.namespace}/{p.name}": p for p in plan.serviceAccounts}
-    return [
-        run_step(ctx, change, lambda c=change: write(ctx, planned[c.key], c), resumed.get(change.key))
-        for change in changes
-        if change.pending
-    ]
+    return run_steps(ctx, changes, writer(ctx, plan), resumed)
+
+
+def writer(ctx: ApplyContext, plan: Plan) -> Callable[[Change], str]:
+    """Makes one change of this phase (a server-side dry run with ``--dry-run``)."""
+    planned = {service_account_key(p.namespace, p.name): p for p in plan.serviceAccounts}
+    return lambda change: write(ctx, planned[change.key], change)
 
 
 def write(ctx: ApplyContext, planned: PlannedServiceAccount, change: Change) -> str:

@@ -57,3 +57,10 @@ def run_step(ctx: ApplyContext, change: Change, act: Callable[[], str], resumed:
     ctx.journal.append({"type": "done", "seq": ctx.journal.latest_seq(change.key) or intent["seq"], "detail": detail})
     ctx.reporter.step(change, DONE, detail)
     return StepResult.of(change, DONE, detail)
+
+
+def run_steps(
+    ctx: ApplyContext, changes: list[Change], write: Callable[[Change], str], resumed: dict[str, dict]
+) -> list[StepResult]:
+    """``run_step`` for each pending change, in order."""
+    return [run_step(ctx, c, lambda c=c: write(c), resumed.get(c.key)) for c in changes if c.pending]

@@ -7,6 +7,8 @@ GitOps tool or another controller owns are left alone unless ``--force``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from migrator.adapters.kube.resources import workload_resource
 from migrator.core.changes import (
     NONE,
@@ -14,12 +16,13 @@ from migrator.core.changes import (
     credential_key,
     service_account_key,
     workload_change,
+    workload_key,
 )
 from migrator.core.ownership import manager_of
 from migrator.core.plan import Plan, PlannedWorkload
 from migrator.errors import Conflict
 from migrator.phases.apply.context import ApplyContext
-from migrator.phases.apply.steps import StepResult, run_step
+from migrator.phases.apply.steps import StepResult, run_steps
 
 CONFLICT_RETRIES = 5
 
@@ -37,12 +40,13 @@ def observe(ctx: ApplyContext, plan: Plan, skip: set[str]) -> list[Change]:
 
 
 def execute(ctx: ApplyContext, plan: Plan, changes: list[Change], resumed: dict[str, dict]) -> list[StepResult]:
-    planned = {f"workload:{w.namespace}/{w.kind}/{w.name}": w for w in plan.workloads}
-    return [
-        run_step(ctx, change, lambda c=change: write(ctx, plan, planned[c.key], c), resumed.get(change.key))
-        for change in changes
-        if change.pending
-    ]
+    return run_steps(ctx, changes, writer(ctx, plan), resumed)
+
+
+def writer(ctx: ApplyContext, plan: Plan) -> Callable[[Change], str]:
+    """Makes one change of this phase (a server-side dry run with ``--dry-run``)."""
+    planned = {workload_key(w.namespace, w.kind, w.name): w for w in plan.workloads}
+    return lambda change: write(ctx, plan, planned[change.key], change)
 
 
 def dependencies(plan: Plan, w: PlannedWorkload) -> list[str]:

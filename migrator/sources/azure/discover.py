@@ -22,9 +22,8 @@ from migrator.core.model import (
     PodIdentityException,
     Source,
 )
-from migrator.core.resource_ids import ResourceId, identity_id
-from migrator.core.resource_ids import cluster_id as parse_cluster_id
-from migrator.errors import Forbidden, InputError, NotFound, ServiceError, Unauthorized, Unavailable
+from migrator.core.resource_ids import ResourceId, identity_id, require_cluster_id
+from migrator.errors import Forbidden, NotFound, ServiceError, Unauthorized, Unavailable
 from migrator.ports import ClustersPort, IdentitiesPort
 
 MAX_WORKERS = 4
@@ -55,7 +54,7 @@ def discover_azure(
 
 def _read_cluster(clusters: ClustersPort, inventory: Inventory, resource_id: str) -> ServiceError | None:
     """The error that makes further Azure reads pointless (no sign-in, no answer), else None."""
-    rid = _parse_cluster_id(resource_id)
+    rid = require_cluster_id(resource_id)
     try:
         wire = clusters.get(resource_id)
     except ServiceError as exc:
@@ -65,17 +64,6 @@ def _read_cluster(clusters: ClustersPort, inventory: Inventory, resource_id: str
     inventory.cluster = cluster_facts(wire, resource_id, inventory.cluster)
     add_pod_identities(wire, rid, inventory)
     return None
-
-
-def _parse_cluster_id(resource_id: str) -> ResourceId:
-    rid = parse_cluster_id(resource_id)
-    if rid is None:
-        raise InputError(
-            f"{resource_id!r} is not an AKS cluster resource id",
-            hint="Expected /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.ContainerService/"
-            "managedClusters/NAME (`az aks show -g RG -n NAME --query id -o tsv`).",
-        )
-    return rid
 
 
 def _facts_from(previous: ClusterFacts | None, resource_id: str, rid: ResourceId) -> ClusterFacts:
@@ -94,7 +82,7 @@ def cluster_facts(wire: dict[str, Any], resource_id: str, previous: ClusterFacts
 
     The issuer is kept byte for byte: Entra compares it exactly with the tokens' ``iss``.
     """
-    rid = _parse_cluster_id(resource_id)
+    rid = require_cluster_id(resource_id)
     facts = _facts_from(previous, resource_id, rid)
     props = mapping(wire.get("properties"))
     oidc = mapping(props.get("oidcIssuerProfile"))
