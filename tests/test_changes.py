@@ -228,3 +228,23 @@ def _without_rv(patch: dict) -> dict:
     if not patch["metadata"]:
         del patch["metadata"]
     return patch
+
+
+@pytest.mark.parametrize(
+    "kind, strategy, words",
+    [
+        ("Deployment", None, "its pods roll"),
+        ("CronJob", None, "next Jobs"),
+        ("ReplicaSet", None, "delete them"),
+        ("StatefulSet", "OnDelete", "OnDelete"),
+        ("StatefulSet", "RollingUpdate", "its pods roll"),
+    ],
+)
+def test_the_change_says_what_happens_to_running_pods(kind, strategy, words):
+    current = deployment()
+    if strategy:
+        current["spec"]["updateStrategy"] = {"type": strategy}
+    if kind == "CronJob":
+        current = {"metadata": {}, "spec": {"jobTemplate": {"spec": {"template": {"metadata": {}, "spec": {}}}}}}
+    change = workload_change(planned_workload(kind), current)
+    assert words in change.target["rollout"]

@@ -122,9 +122,13 @@ def test_json_output_lists_every_file_with_its_status(shop):
 
 
 def test_a_file_that_cannot_be_edited_fails_alone(tree):
-    anchored = deployment(name="api").replace(
-        "    matchLabels:\n      app: api\n", "    matchLabels: &pod\n      app: api\n      aadpodidbinding: id1\n"
-    ).replace("      labels:\n        app: api\n        aadpodidbinding: id1\n", "      labels: *pod\n")
+    anchored = (
+        deployment(name="api")
+        .replace(
+            "    matchLabels:\n      app: api\n", "    matchLabels: &pod\n      app: api\n      aadpodidbinding: id1\n"
+        )
+        .replace("      labels:\n        app: api\n        aadpodidbinding: id1\n", "      labels: *pod\n")
+    )
     root = tree({"identity.yaml": OK, "web.yaml": deployment(), "api.yaml": anchored})
     result = invoke("--manifests", str(root), "--in-place", "-o", "json")
     assert result.exit_code == 1

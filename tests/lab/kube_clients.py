@@ -26,8 +26,12 @@ class Clients:
 def clients(lab: Lab) -> Clients:
     api = config.new_client_from_config(str(lab.kubeconfig))
     return Clients(
-        client.CoreV1Api(api), client.AppsV1Api(api), client.BatchV1Api(api), client.CustomObjectsApi(api),
-        client.AdmissionregistrationV1Api(api), api,
+        client.CoreV1Api(api),
+        client.AppsV1Api(api),
+        client.BatchV1Api(api),
+        client.CustomObjectsApi(api),
+        client.AdmissionregistrationV1Api(api),
+        api,
     )
 
 

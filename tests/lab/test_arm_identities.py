@@ -189,8 +189,12 @@ def test_fic_needs_exactly_one_audience(lab: Lab) -> None:
     ops = msi_client(lab).federated_identity_credentials
     for audiences in ([EXCHANGE_AUDIENCE, "api://other"], []):
         with pytest.raises(HttpResponseError) as caught:
-            ops.create_or_update(RG, "web", "web-fic", FederatedIdentityCredential(
-                issuer=lab.issuer.url, subject=SUBJECT, audiences=audiences))
+            ops.create_or_update(
+                RG,
+                "web",
+                "web-fic",
+                FederatedIdentityCredential(issuer=lab.issuer.url, subject=SUBJECT, audiences=audiences),
+            )
         assert caught.value.status_code == 400
         assert caught.value.error.message == "Federated identity credentials must have exactly one audience."
 
@@ -198,8 +202,11 @@ def test_fic_needs_exactly_one_audience(lab: Lab) -> None:
 def test_fic_issuer_and_subject_rules(lab: Lab) -> None:
     lab.azure.add_identity(identity_id(lab, "web"))
     ops = msi_client(lab).federated_identity_credentials
-    for issuer, subject in (("http://insecure.example/", SUBJECT), (lab.issuer.url, "s" * 601),
-                            ("https://" + "i" * 600, SUBJECT)):
+    for issuer, subject in (
+        ("http://insecure.example/", SUBJECT),
+        (lab.issuer.url, "s" * 601),
+        ("https://" + "i" * 600, SUBJECT),
+    ):
         with pytest.raises(HttpResponseError) as caught:
             ops.create_or_update(RG, "web", "web-fic", fic(issuer, subject))
         assert caught.value.status_code == 400
@@ -245,8 +252,10 @@ def test_writes_to_different_identities_run_in_parallel(lab: Lab) -> None:
         lab.azure.add_identity(identity_id(lab, name))
     ops = msi_client(lab).federated_identity_credentials
     with lab.azure.hold_fic_writes() as gate:
-        threads = [in_thread(lambda n=name: ops.create_or_update(RG, n, f"{n}-fic", fic(lab.issuer.url)))
-                   for name in ("web", "api")]
+        threads = [
+            in_thread(lambda n=name: ops.create_or_update(RG, n, f"{n}-fic", fic(lab.issuer.url)))
+            for name in ("web", "api")
+        ]
         assert gate.wait_arrived(2)  # both writes are in flight at once
     for thread, outcome in threads:
         thread.join()
@@ -283,8 +292,9 @@ def test_sdk_retries_through_throttling(lab: Lab) -> None:
 
 def test_injected_server_error_is_retried(lab: Lab) -> None:
     lab.azure.add_identity(identity_id(lab, "web"))
-    fault = lab.faults.add(Fault(action="status", status=500, service="arm", verb="put",
-                                 resource="federatedIdentityCredentials", times=1))
+    fault = lab.faults.add(
+        Fault(action="status", status=500, service="arm", verb="put", resource="federatedIdentityCredentials", times=1)
+    )
     created = msi_client(lab).federated_identity_credentials.create_or_update(RG, "web", "web-fic", fic(lab.issuer.url))
     assert created.name == "web-fic"
     assert lab.faults.fired(fault) == 1
@@ -293,8 +303,9 @@ def test_injected_server_error_is_retried(lab: Lab) -> None:
 def test_injected_fault_classification(lab: Lab) -> None:
     """Lists and gets are told apart, so a fault can target one of them."""
     lab.azure.add_identity(identity_id(lab, "web"))
-    fault = lab.faults.add(Fault(action="status", status=404, service="arm", verb="list",
-                                 resource="userAssignedIdentities", times=1))
+    fault = lab.faults.add(
+        Fault(action="status", status=404, service="arm", verb="list", resource="userAssignedIdentities", times=1)
+    )
     ops = msi_client(lab).user_assigned_identities
     assert ops.get(RG, "web").name == "web"
     with pytest.raises(HttpResponseError) as caught:

@@ -115,8 +115,11 @@ def test_assertion_not_signed_by_the_issuer_is_rejected(lab: Lab) -> None:
 
 def test_wrong_tenant_is_aadsts90002(lab: Lab) -> None:
     other_tenant = ClientAssertionCredential(
-        "11111111-1111-1111-1111-111111111111", lab.operator_client_id, func=lab.operator_assertion,
-        authority=lab.login_url, connection_verify=str(lab.ca_file),
+        "11111111-1111-1111-1111-111111111111",
+        lab.operator_client_id,
+        func=lab.operator_assertion,
+        authority=lab.login_url,
+        connection_verify=str(lab.ca_file),
     )
     with pytest.raises(ClientAuthenticationError) as caught:
         other_tenant.get_token(ARM_SCOPE)
@@ -135,10 +138,13 @@ def test_error_body_shape(lab: Lab) -> None:
         f"{lab.login_url}/{lab.tenant_id}/oauth2/v2.0/token",
         data={
             "client_assertion": service_account_token(lab, subject="system:serviceaccount:apps:other"),
-            "client_assertion_type": JWT_BEARER, "client_id": client_id,
-            "grant_type": "client_credentials", "scope": ARM_SCOPE,
+            "client_assertion_type": JWT_BEARER,
+            "client_id": client_id,
+            "grant_type": "client_credentials",
+            "scope": ARM_SCOPE,
         },
-        verify=str(lab.ca_file), timeout=10,
+        verify=str(lab.ca_file),
+        timeout=10,
     )
     assert response.status_code == 400
     body = response.json()
@@ -156,7 +162,8 @@ def test_missing_field_is_aadsts900144(lab: Lab) -> None:
     response = requests.post(
         f"{lab.login_url}/{lab.tenant_id}/oauth2/v2.0/token",
         data={"grant_type": "client_credentials", "scope": ARM_SCOPE},
-        verify=str(lab.ca_file), timeout=10,
+        verify=str(lab.ca_file),
+        timeout=10,
     )
     assert response.status_code == 400
     assert response.json()["error_codes"] == [900144] and "'client_id'" in response.json()["error_description"]

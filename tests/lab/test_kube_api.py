@@ -23,14 +23,6 @@ STRATEGIC = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 
 
-
-
-
-
-
-
-
-
 def pod(name: str, labels: dict | None = None, **spec: Any) -> dict:
     return {
         "metadata": {"name": name, "labels": labels or {}},
@@ -754,4 +746,3 @@ def test_watch_from_a_resource_version_and_by_name(lab: Lab, k: Clients) -> None
     assert {e[1] for e in events} == {"web"}
     assert events[-1][3] == 2
     assert rvs == sorted(set(rvs)) and rvs[0] > int(listed.metadata.resource_version)
-

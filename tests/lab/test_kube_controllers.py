@@ -14,14 +14,6 @@ from tests.lab.kube_clients import Clients, namespace, status_of
 CLIENT_ID = "00000000-0000-0000-0000-00000000c1d0"
 
 
-
-
-
-
-
-
-
-
 def template(labels: dict, image: str = "nginx:1.27", **spec: Any) -> dict:
     return {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": image}], **spec}}
 
@@ -383,4 +375,3 @@ def test_pod_with_missing_service_account_is_forbidden_and_recorded(lab: Lab, k:
     lab.settle()
     [pod] = k.core.list_namespaced_pod(ns).items
     assert pod.spec.service_account_name == "ghost" and pod.status.phase == "Running"
-

@@ -106,11 +106,21 @@ def test_core_resource_list_shape_and_short_names() -> None:
 def test_subresources_carry_their_own_kinds() -> None:
     core = _by_name(discovery.resource_list(REG, "", "v1"))
     assert core["serviceaccounts/token"] == {
-        "name": "serviceaccounts/token", "singularName": "", "namespaced": True,
-        "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest", "verbs": ["create"],
+        "name": "serviceaccounts/token",
+        "singularName": "",
+        "namespaced": True,
+        "group": "authentication.k8s.io",
+        "version": "v1",
+        "kind": "TokenRequest",
+        "verbs": ["create"],
     }
-    assert core["pods/log"] == {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod",
-                                "verbs": ["get"]}
+    assert core["pods/log"] == {
+        "name": "pods/log",
+        "singularName": "",
+        "namespaced": True,
+        "kind": "Pod",
+        "verbs": ["get"],
+    }
     assert core["pods/eviction"]["group"] == "policy" and core["pods/eviction"]["kind"] == "Eviction"
     assert core["pods/eviction"]["verbs"] == ["create"]
     assert core["pods/status"]["verbs"] == ["get", "patch", "update"]
@@ -120,11 +130,21 @@ def test_subresources_carry_their_own_kinds() -> None:
     assert apps["apiVersion"] == "v1" and apps["groupVersion"] == "apps/v1"
     res = _by_name(apps)
     assert res["deployments"]["shortNames"] == ["deploy"] and res["deployments"]["categories"] == ["all"]
-    assert res["deployments/status"] == {"name": "deployments/status", "singularName": "", "namespaced": True,
-                                         "kind": "Deployment", "verbs": ["get", "patch", "update"]}
+    assert res["deployments/status"] == {
+        "name": "deployments/status",
+        "singularName": "",
+        "namespaced": True,
+        "kind": "Deployment",
+        "verbs": ["get", "patch", "update"],
+    }
     assert res["deployments/scale"] == {
-        "name": "deployments/scale", "singularName": "", "namespaced": True,
-        "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"],
+        "name": "deployments/scale",
+        "singularName": "",
+        "namespaced": True,
+        "group": "autoscaling",
+        "version": "v1",
+        "kind": "Scale",
+        "verbs": ["get", "patch", "update"],
     }
     assert "daemonsets/scale" not in res and "daemonsets/status" in res
 
@@ -173,11 +193,17 @@ def _supports_field_validation(doc: dict, group: str, version: str, kind: str) -
     [
         ("apps", "Deployment", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}"),
         ("", "ServiceAccount", "/api/v1/namespaces/{namespace}/serviceaccounts/{name}"),
-        (POD_IDENTITY_GROUP, "AzureIdentity",
-         "/apis/aadpodidentity.k8s.io/v1/namespaces/{namespace}/azureidentities/{name}"),
+        (
+            POD_IDENTITY_GROUP,
+            "AzureIdentity",
+            "/apis/aadpodidentity.k8s.io/v1/namespaces/{namespace}/azureidentities/{name}",
+        ),
         ("", "Namespace", "/api/v1/namespaces/{name}"),
-        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration",
-         "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}"),
+        (
+            "admissionregistration.k8s.io",
+            "MutatingWebhookConfiguration",
+            "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}",
+        ),
     ],
 )
 def test_openapi_stub_has_a_validating_patch_per_kind(group: str, kind: str, path: str) -> None:

@@ -19,12 +19,6 @@ AZURE_ENV = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE",
 WEBHOOK = ("kube-system", "azure-wi-webhook-controller-manager")
 
 
-
-
-
-
-
-
 def setup_namespace(k: Clients, lab: Lab, ns: str = "apps", **sa_annotations: str) -> str:
     """A namespace with ServiceAccount ``wi`` annotated with the identity's client id."""
     k.core.create_namespace({"metadata": {"name": ns}})
@@ -347,4 +341,3 @@ def test_webhook_without_endpoints_fails_labelled_pods(lab: Lab, k: Clients) -> 
     lab.settle()
     [p] = k.core.list_namespaced_pod(ns, label_selector="app=api").items
     assert env(p.spec.containers[0])["AZURE_CLIENT_ID"] == CLIENT_ID and p.status.phase == "Running"
-

@@ -374,7 +374,8 @@ def test_rollback_restores_the_lab_and_is_safe_to_repeat(world: World) -> None:
     assert unconfirmed.exit_code == 2 and "Refusing to change anything" in unconfirmed.output
     dry = rollback(world, path, "--dry-run", "-o", "json")
     assert dry.exit_code == 0, dry.output
-    assert len(data(dry)["steps"]) == STEPS
+    assert len(data(dry)["steps"]) == STEPS and data(dry)["dryRun"] is True
+    assert rollback(world, path, "--context", "prod", "--yes").exit_code == 2  # a lab has its own kubeconfig
     after_apply.check()
     assert path.read_text() == journal_text  # a dry run records no undo
 
