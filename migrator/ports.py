@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from migrator.adapters.kube.resources import Resource
 from migrator.core.model import ExistingCredential
+from migrator.core.verification import TokenExchange
 
 
 class KubePort(Protocol):
@@ -52,6 +53,8 @@ class KubePort(Protocol):
         self, namespace: str, service_account: str, audience: str, expiration_seconds: int = 3600
     ) -> str: ...
 
+    def logs(self, namespace: str, pod: str, container: str, tail_lines: int = 200) -> str: ...
+
 
 class IdentitiesPort(Protocol):
     def identity(self, resource_id: str) -> Any: ...
@@ -69,3 +72,11 @@ class ClustersPort(Protocol):
     def get(self, resource_id: str) -> dict[str, Any]: ...
 
     def update(self, resource_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class TokenExchangePort(Protocol):
+    def exchange(
+        self, tenant_id: str, client_id: str, assertion: str, authority: str | None, service_account: str
+    ) -> TokenExchange:
+        """Redeem ``assertion`` at Entra for ``client_id``; the outcome never carries a token."""
+        ...

@@ -28,6 +28,7 @@ class LazyGroup(click.Group):
         "lab": ("migrator.cli.lab_cmd", "lab"),
         "apply": ("migrator.cli.apply_cmd", "apply"),
         "rollback": ("migrator.cli.rollback_cmd", "rollback"),
+        "verify": ("migrator.cli.verify_cmd", "verify"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from migrator.adapters.kube.resources import Resource
+from migrator.adapters.kube.resources import PODS, SERVICE_ACCOUNTS, Resource
 from migrator.adapters.retry import RetryPolicy
 from migrator.errors import (
     AlreadyExists,
@@ -135,8 +135,17 @@ class KubeApi:
             "kind": "TokenRequest",
             "spec": {"audiences": [audience], "expirationSeconds": expiration_seconds},
         }
-        path = Resource("", "v1", "serviceaccounts", "ServiceAccount").path(namespace, service_account, "token")
+        path = SERVICE_ACCOUNTS.path(namespace, service_account, "token")
         return self._call("POST", path, [], body)["status"]["token"]
+
+    def logs(self, namespace: str, pod: str, container: str, tail_lines: int = 200) -> str:
+        """The last lines a container logged (empty when it has not started)."""
+        path = PODS.path(namespace, pod, "log")
+        query = [("container", container), ("tailLines", tail_lines)]
+        return self.retry.call(
+            lambda: self._once("GET", path, query, None, {"Accept": "text/plain"}, text=True),
+            retry_on=_worth_resending,
+        )
 
     # -- transport --------------------------------------------------------------------------
 
@@ -151,8 +160,15 @@ class KubeApi:
         return self.retry.call(lambda: self._once(method, path, query, body, headers), retry_on=_worth_resending)
 
     def _once(
-        self, method: str, path: str, query: list[tuple[str, Any]] | None, body: Any, headers: dict[str, str] | None
-    ) -> dict:
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, Any]] | None,
+        body: Any,
+        headers: dict[str, str] | None,
+        *,
+        text: bool = False,
+    ) -> Any:
         header_params = {"Accept": "application/json", **(headers or {})}
         if body is not None and "Content-Type" not in header_params:
             header_params["Content-Type"] = "application/json"
@@ -173,6 +189,8 @@ class KubeApi:
             if isinstance(exc, ServiceError):
                 raise
             raise Unavailable(f"{method} {path}: no answer from the Kubernetes API ({_short(exc)})") from exc
+        if 200 <= response.status <= 299 and text:
+            return data.decode("utf-8", "replace")
         if 200 <= response.status <= 299:
             return json.loads(data) if data else {}
         raise classify(method, path, response.status, data, response.headers)

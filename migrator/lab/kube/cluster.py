@@ -36,6 +36,8 @@ class KubeCluster:
         self.token = lab.kube_token
         self.issuer_key = lab.keys.issuer
         self.default_audience = "https://kubernetes.default.svc.cluster.local"
+        self.clock_offset = 0.0
+        """Seconds the apiserver's clock is off when it mints tokens (< 0: behind; Entra then sees them expired)."""
         self.nodes = [f"aks-nodepool1-{10000000 + lab.config.seed:08d}-vmss{i:06d}" for i in range(lab.config.nodes)]
         self._ips = itertools.count(10)
         self._schedule = itertools.count()

@@ -420,6 +420,7 @@ class KubeService:
             jti=self.cluster.ids.uuid(),
             pod=pod,
             node=(pod or {}).get("spec", {}).get("nodeName"),
+            clock_offset=self.cluster.clock_offset,
         )
         return json_response(
             201,

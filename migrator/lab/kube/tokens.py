@@ -21,9 +21,10 @@ def mint(
     jti: str,
     pod: dict | None = None,
     node: str | None = None,
+    clock_offset: float = 0.0,
 ) -> tuple[str, int]:
-    """The signed JWT and its expiry (epoch seconds)."""
-    now = int(time.time())
+    """The signed JWT and its expiry (epoch seconds); ``clock_offset``: the apiserver's clock is off by that much."""
+    now = int(time.time() + clock_offset)
     expiry = now + min(max(expiration, MIN_EXPIRATION), MAX_EXPIRATION)
     sa_meta = service_account["metadata"]
     kube: dict = {"namespace": namespace, "serviceaccount": {"name": sa_meta["name"], "uid": sa_meta["uid"]}}

@@ -1,0 +1,87 @@
+"""Showing verification: live status while waiting, then per workload each failed check with cause and fix."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from migrator.cli.render import _table, console
+
+CHECK_STYLE = {"pass": "green", "fail": "bold red", "skip": "dim"}
+
+
+def print_report(report: Any) -> None:
+    from rich.text import Text
+
+    out = console()
+    rows = []
+    for verdict in report.verdicts:
+        if verdict.passed:
+            checked = sum(1 for c in verdict.checks if c.status == "pass")
+            rows.append([verdict.ref, Text("passed", style="green"), f"{checked} checks passed", ""])
+            continue
+        for check in verdict.failed:
+            cause = f"{check.name}: {check.cause}" if check.cause else check.name
+            rows.append([verdict.ref, Text(cause, style="bold red"), check.detail, check.fix])
+    if rows:
+        out.print(_table("Verification", ["workload", "result", "detail", "fix"], rows))
+    hits = [(v.ref, h) for v in report.verdicts for h in v.hits]
+    if hits:
+        out.print(
+            _table(
+                "Known failure signatures in logs and events",
+                ["workload", "signature", "where", "excerpt", "likely cause and fix"],
+                [[ref, h.signature, h.where, h.excerpt, f"{h.cause} {h.fix}"] for ref, h in hits],
+            )
+        )
+    skipped = sorted({c.name for v in report.verdicts for c in v.checks if c.status == "skip"})
+    if skipped:
+        out.print(f"Not checked: {', '.join(skipped)} (see --help: --token-exchange, --cluster-id).", style="dim")
+    _print_sidecars(out, report)
+    passed = sum(1 for v in report.verdicts if v.passed)
+    total = len(report.verdicts)
+    if not total:
+        out.print("No migrated workload in the plan: nothing to verify.")
+    elif report.passed:
+        out.print(f"All {total} workload(s) passed verification. Next: wimigrate cleanup", style="green")
+    else:
+        out.print(f"{passed} of {total} workload(s) passed verification.", style="bold red")
+    if report.journal:
+        out.print(f"Verdicts recorded in {report.journal}", style="dim")
+
+
+def _print_sidecars(out: Any, report: Any) -> None:
+    from migrator.core.sdk import retirement_note
+
+    proxied = report.on_sidecar
+    if not proxied:
+        return
+    out.print(
+        "Still on the azwi-proxy sidecar (a migration aid, not for production): "
+        + ", ".join(v.ref for v in proxied)
+        + ". Once the application uses an Azure Identity SDK at or above these versions, "
+        "`wimigrate retire-sidecar --workload NS/KIND/NAME` removes it:"
+    )
+    out.print(retirement_note())
+
+
+class WaitReporter:
+    """A status line on stderr while ``--wait`` re-checks failing workloads."""
+
+    def __init__(self, wait: float) -> None:
+        self._status: Any = None
+        if wait > 0 and sys.stderr.isatty():
+            self._status = console(stderr=True).status("Verifying")
+            self._status.start()
+
+    def round(self, number: int, failing: int, total: int) -> None:
+        if self._status is not None:
+            self._status.update(f"Round {number}: {total - failing} of {total} workload(s) pass; re-checking the rest")
+
+    def verdict(self, verdict: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None

@@ -1,0 +1,1 @@
+"""``wimigrate verify``: observe each migrated workload, check it (``core.verification``), journal the verdicts."""

@@ -1,0 +1,52 @@
+"""Verification verdicts on disk: ``verify`` journals each one; ``cleanup`` acts only on passed ones.
+
+A verdict is a ``verified`` record in a journal whose header says ``command: verify``. It holds
+the check names, causes and details (never a token) and the workload's ``generation`` at the time,
+so that a workload changed since its verification is verified again before anything is removed.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from migrator.core.verification import WorkloadVerdict
+from migrator.errors import InputError
+from migrator.storage.journal import Journal, read_records
+
+VERIFIED = "verified"
+
+
+def verdict_record(verdict: WorkloadVerdict, *, token_exchange: bool) -> dict[str, Any]:
+    return {
+        "type": VERIFIED,
+        "key": verdict.key,
+        "ref": verdict.ref,
+        "passed": verdict.passed,
+        "generation": verdict.generation,
+        "tokenExchange": token_exchange,
+        "failed": [{"check": c.name, "cause": c.cause, "detail": c.detail} for c in verdict.failed],
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def record_verdicts(journal: Journal, verdicts: list[WorkloadVerdict], *, token_exchange: bool) -> None:
+    for verdict in verdicts:
+        journal.append(verdict_record(verdict, token_exchange=token_exchange))
+
+
+def recorded_verdicts(directory: Path) -> dict[str, dict[str, Any]]:
+    """The newest ``verified`` record per workload key across the journals in ``directory``."""
+    latest: dict[str, dict[str, Any]] = {}
+    if not directory.is_dir():
+        return latest
+    for path in sorted(directory.glob("journal-*.jsonl"), key=lambda p: (p.stat().st_mtime, p.name)):
+        try:
+            records = read_records(path)
+        except InputError:
+            continue
+        for record in records:
+            if record.get("type") == VERIFIED and isinstance(record.get("key"), str):
+                latest[record["key"]] = record
+    return latest
