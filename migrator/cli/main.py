@@ -29,6 +29,7 @@ class LazyGroup(click.Group):
         "apply": ("migrator.cli.apply_cmd", "apply"),
         "rollback": ("migrator.cli.rollback_cmd", "rollback"),
         "verify": ("migrator.cli.verify_cmd", "verify"),
+        "retire-sidecar": ("migrator.cli.retire_cmd", "retire_sidecar"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

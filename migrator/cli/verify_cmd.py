@@ -15,8 +15,12 @@ from migrator.cli.sources import open_sources, source_options
 from migrator.errors import InputError
 
 
-def verify_options(func: Any) -> Any:
+def verify_options_with(wait_default: str) -> Any:
     """The options verification takes, shared with ``cleanup --verify`` and ``retire-sidecar``."""
+    return lambda func: _verify_options(func, wait_default)
+
+
+def _verify_options(func: Any, wait_default: str) -> Any:
     decorators = [
         click.option(
             "--token-exchange",
@@ -27,7 +31,8 @@ def verify_options(func: Any) -> Any:
         click.option(
             "--wait",
             type=Duration(),
-            default="0",
+            default=wait_default,
+            show_default=wait_default != "0",
             metavar="DURATION",
             help="Re-check failing workloads until they pass or DURATION (90s, 5m) runs out: credential "
             "propagation and RBAC take minutes.",
@@ -47,6 +52,9 @@ def verify_options(func: Any) -> Any:
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
+
+
+verify_options = verify_options_with("0")
 
 
 @click.command()

@@ -50,3 +50,22 @@ def recorded_verdicts(directory: Path) -> dict[str, dict[str, Any]]:
             if record.get("type") == VERIFIED and isinstance(record.get("key"), str):
                 latest[record["key"]] = record
     return latest
+
+
+def latest_plan_with(directory: Path, key: str) -> dict[str, Any] | None:
+    """The plan (as a dict) of the newest apply or verify journal that names this workload key."""
+    from migrator.core.changes import workload_key
+
+    if not directory.is_dir():
+        return None
+    for path in sorted(directory.glob("journal-*.jsonl"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True):
+        try:
+            header = Journal.open(path).header
+        except InputError:
+            continue
+        plan = header.get("plan")
+        workloads = plan.get("workloads") if isinstance(plan, dict) else None
+        for w in workloads if isinstance(workloads, list) else []:
+            if isinstance(w, dict) and workload_key(w.get("namespace"), w.get("kind"), w.get("name")) == key:
+                return plan
+    return None
