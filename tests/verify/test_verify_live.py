@@ -86,7 +86,9 @@ def test_wrong_service_account_fails_and_entra_refuses_its_token(verifier: Verif
 
 def test_service_account_without_client_id(verifier: Verifier) -> None:
     verifier.migrate()
-    verifier.kube.patch(R.SERVICE_ACCOUNTS, NS, SA, {"metadata": {"annotations": {CLIENT_ID_ANNOTATION: None}}}, "merge")
+    verifier.kube.patch(
+        R.SERVICE_ACCOUNTS, NS, SA, {"metadata": {"annotations": {CLIENT_ID_ANNOTATION: None}}}, "merge"
+    )
     v = verdict(verifier.verify())
     assert (CLIENT_ID, "sa-without-client-id") in causes(v)
     assert "kubectl annotate serviceaccount" in next(c.fix for c in v.failed if c.name == CLIENT_ID)
