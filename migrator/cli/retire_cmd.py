@@ -42,7 +42,7 @@ def retire_sidecar(
     token_exchange: bool,
     wait: float,
     interval: float,
-    tenant_id: str | None,
+    exchange_tenant_id: str | None,
     journal_dir: Path,
     output: str,
 ) -> None:
@@ -98,7 +98,7 @@ def retire_sidecar(
         verification = None
         if not dry_run and not report.exit_code:
             plan = _verification_plan(journal_dir, refs, live)
-            request = VerifyRequest(token_exchange, wait, interval, tenant_id, journal_dir, output, target)
+            request = VerifyRequest(token_exchange, wait, interval, exchange_tenant_id, journal_dir, output, target)
             verification = run_verify(plan, live, _issuer(plan, lab), request, lab)
     if output == "table":
         apply_render.print_report(report)

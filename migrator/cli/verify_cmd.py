@@ -40,7 +40,11 @@ def _verify_options(func: Any, wait_default: str) -> Any:
         click.option(
             "--interval", type=Duration(), default="10s", show_default=True, metavar="DURATION", help="Between checks."
         ),
-        click.option("--tenant-id", metavar="ID", help="Tenant for --token-exchange when the pods do not say."),
+        click.option(
+            "--exchange-tenant-id",
+            metavar="GUID",
+            help="Tenant for --token-exchange when the ServiceAccount and pods do not say.",
+        ),
         click.option(
             "--journal-dir",
             type=click.Path(file_okay=False, path_type=Path),
@@ -68,7 +72,7 @@ def verify(
     token_exchange: bool,
     wait: float,
     interval: float,
-    tenant_id: str | None,
+    exchange_tenant_id: str | None,
     journal_dir: Path,
     output: str,
     **values: Any,
@@ -93,7 +97,7 @@ def verify(
     from migrator.cli import render, verify_render
     from migrator.cli.verify_flow import VerifyRequest, run_verify
 
-    request = VerifyRequest(token_exchange, wait, interval, tenant_id, journal_dir, output, {})
+    request = VerifyRequest(token_exchange, wait, interval, exchange_tenant_id, journal_dir, output, {})
     with _plan_and_live(plan_file, values, output) as (plan, live, issuer, lab_info, target):
         request.target = target
         report = run_verify(plan, live, issuer, request, lab_info)

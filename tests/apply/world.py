@@ -80,7 +80,7 @@ class World:
     # -- planning and running -----------------------------------------------------------------
     def make_plan(self, **options: Any) -> Plan:
         """The quickstart's plan, for this lab's OIDC issuer (as `plan --issuer` would make it)."""
-        return build_plan(scan([str(QUICKSTART)]), PlanOptions(issuer=self.info.issuer_url, **options))
+        return build_plan(scan([str(QUICKSTART)]), PlanOptions(**{"issuer": self.info.issuer_url, **options}))
 
     def options(self, **options: Any) -> ApplyOptions:
         return ApplyOptions(time_scale=SPEEDUP, **options)

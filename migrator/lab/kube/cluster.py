@@ -166,6 +166,7 @@ class KubeCluster:
     def start_container_log(self, pod: dict, container: dict) -> None:
         meta = pod["metadata"]
         if container.get("name") == webhook.PROXY:
+            tag = (container.get("image") or ":unknown").rsplit(":", 1)[-1]
             port = next(
                 (a.split("=", 1)[1] for a in container.get("args") or [] if a.startswith("--proxy-port=")), "8000"
             )
@@ -173,7 +174,9 @@ class KubeCluster:
                 meta["namespace"],
                 meta["name"],
                 webhook.PROXY,
-                f'I{time.strftime("%m%d %H:%M:%S")}.000000       1 proxy.go:97] "proxy server started" port={port}',
+                f"I{time.strftime('%m%d %H:%M:%S')}.000000       1 proxy.go:97] proxy "
+                '"msg"="starting the proxy server" '
+                f'"port"={port} "userAgent"="azure-workload-identity/proxy/{tag} (linux/amd64)"',
             )
 
     # -- what the managed cluster's settings install -----------------------------------------------
