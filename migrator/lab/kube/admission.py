@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from migrator.lab.kube import defaults, errors, validation, webhook
+from migrator.lab.kube import defaults, errors, netpol_validation, validation, webhook
 from migrator.lab.kube.errors import ApiError
 from migrator.lab.kube.resources import Registry, ResourceType
 from migrator.lab.kube.selectors import SelectorError, label_selector_from_object
@@ -48,6 +48,8 @@ class Admission:
                 _job_selector(obj)
         if rt.kind == "Namespace":
             defaults.namespace(obj, creating=op == "CREATE")
+        if rt.kind == "NetworkPolicy":
+            netpol_validation.admit(obj)
         if rt.kind == "Pod" and op == "CREATE":
             defaults.pod_spec(obj.setdefault("spec", {}))
             self._service_account(rt, obj)

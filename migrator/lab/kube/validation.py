@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from migrator.core.fields import is_valid_label_value
+from migrator.lab.kube import netpol_validation
 from migrator.lab.kube.defaults import template
 from migrator.lab.kube.errors import Cause
 from migrator.lab.kube.selectors import SelectorError, label_selector_from_object
@@ -98,6 +99,8 @@ def create(obj: dict) -> list[Cause]:
     tpl = template(obj)
     if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"):
         causes += _workload(obj, tpl)
+    if kind == "NetworkPolicy":
+        causes += netpol_validation.validate(obj)
     return causes
 
 
