@@ -96,7 +96,7 @@ def apply(
     if journal is not None or plan_file:
         plan = _stored_plan(plan_file, journal)
         with _connect(values, phases) as live:
-            request.target = _target(live)
+            request.target = live.target()
             report = run_apply(plan, live, request, journal)
     else:
         values["cluster"] = True  # apply works on a live cluster: the manifests, if given, are compared with it
@@ -107,7 +107,7 @@ def apply(
             plan = build_plan(sources.inventory, plan_opts)
             _refuse_errors([*plan.findings, *prerequisite_findings(sources.inventory)])
             live = _live_from(sources, phases)
-            request.target = _target(live, sources.cluster_id)
+            request.target = live.target(sources.cluster_id)
             report = run_apply(plan, live, request)
     if output == "table":
         apply_render.print_report(report)
@@ -215,11 +215,3 @@ def _live_from(sources: Any, phases: tuple[str, ...]) -> Any:
         azure = connect(lab=sources.lab)
     lab = sources.lab
     return Live(sources.kube, sources.kube_target, azure, lab.speedup if lab else 1.0, lab is not None)
-
-
-def _target(live: Any, cluster_id: str | None = None) -> dict[str, Any]:
-    return {
-        "context": live.kube_target.context if live.kube_target is not None else None,
-        "clusterID": cluster_id,
-        "lab": live.lab,
-    }

@@ -31,6 +31,11 @@ class Live:
     time_scale: float = 1.0
     lab: bool = False
 
+    def target(self, cluster_id: str | None = None) -> dict[str, Any]:
+        """Where a run went, for its journal header."""
+        context = self.kube_target.context if self.kube_target is not None else None
+        return {"context": context, "clusterID": cluster_id, "lab": self.lab}
+
 
 def connect_live(lab: Any, kubeconfig: str | None, context: str | None, *, kube: bool, azure: bool) -> Live:
     """The adapters, connected lazily so ``--help`` and plan-only runs never import an SDK."""

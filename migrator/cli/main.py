@@ -28,6 +28,7 @@ class LazyGroup(click.Group):
         "lab": ("migrator.cli.lab_cmd", "lab"),
         "apply": ("migrator.cli.apply_cmd", "apply"),
         "rollback": ("migrator.cli.rollback_cmd", "rollback"),
+        "cleanup": ("migrator.cli.cleanup_cmd", "cleanup"),
         "verify": ("migrator.cli.verify_cmd", "verify"),
         "retire-sidecar": ("migrator.cli.retire_cmd", "retire_sidecar"),
     }

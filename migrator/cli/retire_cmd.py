@@ -76,7 +76,7 @@ def retire_sidecar(
         raise InputError("--context and --kubeconfig do not apply to a lab (it has its own kubeconfig).")
     with lab_target(lab_dir, throwaway_lab) as lab:
         live = connect_live(lab, kubeconfig, context, kube=True, azure=lab is not None)
-        target = {"context": live.kube_target.context, "clusterID": lab.cluster_id if lab else None, "lab": live.lab}
+        target = live.target(lab.cluster_id if lab else None)
         run_id = new_run_id()
         options = ApplyOptions(phases=("retire-sidecar",), dry_run=dry_run, force=force, time_scale=live.time_scale)
         reporter = apply_render.ProgressReporter() if output == "table" else QuietReporter()

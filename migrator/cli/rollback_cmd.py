@@ -33,12 +33,13 @@ def rollback(
     yes: bool,
     output: str,
 ) -> None:
-    """Undo the changes an apply run recorded in JOURNAL, newest first.
+    """Undo the changes an apply or cleanup run recorded in JOURNAL, newest first.
 
     Workloads and ServiceAccounts get back the values the run replaced;
     ServiceAccounts and federated credentials the run created are deleted.
-    Nothing that existed before the run is deleted. Safe to run again: what
-    was undone is recorded in the journal.
+    Nothing that existed before the run is deleted. What cleanup deleted is
+    re-created, and its podIdentityProfile changes are put back. Safe to run
+    again: what was undone is recorded in the journal.
     """
     from migrator.cli import apply_render, render
     from migrator.cli.apply_flow import confirm
@@ -58,13 +59,15 @@ def rollback(
         _nothing(output)
         return
     phases = {intent["phase"] for intent in state.intents.values()}
+    arm = {"federate", "podidentityprofile"}  # what goes to Azure: credentials, a cleanup's profile change
     with lab_target(lab_dir, False) as lab:
-        live = connect_live(lab, kubeconfig, context, kube=bool(phases - {"federate"}), azure="federate" in phases)
+        live = connect_live(lab, kubeconfig, context, kube=bool(phases - arm), azure=bool(phases & arm))
         if not dry_run:
             confirm(len(todo), yes, "Undo")
         ctx = ApplyContext(
             live.kube, _identities(live), journal, journal.header.get("runId", ""), ApplyOptions(dry_run=dry_run)
         )
+        ctx.clusters = _clusters(live)
         report = undo(journal, ctx)
     if output == "table":
         apply_render.print_rollback(report)
@@ -79,6 +82,14 @@ def _identities(live: Any) -> Any:
     from migrator.adapters.azure.identities import IdentityGateway
 
     return IdentityGateway(live.azure)
+
+
+def _clusters(live: Any) -> Any:
+    if live.azure is None:
+        return None
+    from migrator.adapters.azure.clusters import ClusterGateway
+
+    return ClusterGateway(live.azure)
 
 
 def _nothing(output: str) -> None:

@@ -31,6 +31,14 @@ FEDERATE, SERVICE_ACCOUNTS, WORKLOADS = "federate", "serviceaccounts", "workload
 PHASES = (FEDERATE, SERVICE_ACCOUNTS, WORKLOADS)
 
 CREATE, PATCH, NONE, BLOCKED = "create", "patch", "none", "blocked"
+DELETE = "delete"
+"""``cleanup`` removes pod-identity objects; the journal keeps their full prior state for ``rollback``."""
+
+# cleanup's phases, in the order it runs them (rollback undoes them newest first)
+LABELS, NETWORK_POLICIES = "labels", "networkpolicies"
+BINDINGS, IDENTITIES, EXCEPTIONS = "bindings", "identities", "exceptions"
+POD_IDENTITY_PROFILE, ASSIGNED_IDENTITIES = "podidentityprofile", "assignedidentities"
+CLEANUP_PHASES = (LABELS, NETWORK_POLICIES, BINDINGS, IDENTITIES, EXCEPTIONS, POD_IDENTITY_PROFILE, ASSIGNED_IDENTITIES)
 CREATED_BY_ANNOTATION = "wimigrate.io/created-by"
 """On ServiceAccounts a run creates: the run id, so rollback deletes only what that run made."""
 
@@ -50,7 +58,7 @@ class Change:
 
     @property
     def pending(self) -> bool:
-        return self.action in (CREATE, PATCH)
+        return self.action in (CREATE, PATCH, DELETE)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -145,12 +145,18 @@ def read_records(path: Path) -> list[dict]:
 
 
 def latest_unfinished(directory: Path) -> Path | None:
-    """The newest journal whose run did not end ``completed``: what ``apply --resume`` continues."""
+    """The newest apply journal whose run did not end ``completed``: what ``apply --resume`` continues.
+
+    Journals of other commands (``cleanup``, ``verify``) are never picked; old journals have no ``command``.
+    """
     for path in sorted(directory.glob("journal-*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True):
         try:
-            state = JournalState.of(read_records(path))
+            records = read_records(path)
         except InputError:
             continue
+        if records[0].get("command", "apply") != "apply":
+            continue
+        state = JournalState.of(records)
         if state.ended != "completed":
             return path
     return None

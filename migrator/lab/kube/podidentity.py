@@ -155,10 +155,14 @@ class PodIdentity:
                 }
                 if kind == "Deployment":
                     spec["replicas"] = 2
+                metadata: dict = {"name": name, "labels": labels}
+                if not managed:  # what Helm 3 writes on every object of a release
+                    metadata["annotations"] = {
+                        "meta.helm.sh/release-name": "aad-pod-identity",
+                        "meta.helm.sh/release-namespace": "kube-system",
+                    }
                 self.store.create(
-                    rt,
-                    "kube-system",
-                    {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "labels": labels}, "spec": spec},
+                    rt, "kube-system", {"apiVersion": "apps/v1", "kind": kind, "metadata": metadata, "spec": spec}
                 )
             elif not running and exists:
                 self._delete(rt, "kube-system", name)

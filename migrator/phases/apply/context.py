@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from migrator.core.changes import PHASES, Change
-from migrator.ports import IdentitiesPort, KubePort
+from migrator.ports import ClustersPort, IdentitiesPort, KubePort
 from migrator.storage.journal import Journal
 
 DEFAULT_PROPAGATION_WAIT = 10.0
@@ -63,6 +63,8 @@ class ApplyContext:
     sleep: Callable[[float], None] = time.sleep
     checkpoint: Checkpoint | None = None
     """Tests inject crashes here; nothing else uses it."""
+    clusters: ClustersPort | None = None
+    """The managed cluster (ARM): cleanup and its rollback change podIdentityProfile through it."""
 
     def mark(self, point: str, change: Change) -> None:
         if self.checkpoint is not None:

@@ -74,6 +74,10 @@ def rollback(journal: Journal, ctx: ApplyContext) -> RollbackReport:
 def _undo(intent: dict, ctx: ApplyContext, run_id: str) -> tuple[str, str]:
     phase, action, target = intent["phase"], intent["action"], intent["target"]
     dry = ctx.options.dry_run
+    from migrator.phases.cleanup import undo as cleanup_undo  # a cleanup journal: what it deleted comes back
+
+    if cleanup_undo.handles(intent):
+        return cleanup_undo.undo(intent, ctx, run_id)
     if phase == FEDERATE and action == CREATE:
         if ctx.identities is None:
             raise InputError("Rolling back federated credentials needs Azure: give --lab or sign in (az login).")
