@@ -6,11 +6,14 @@ import sys
 from typing import Any
 
 from migrator.cli.render import _table, console
+from migrator.core.verification import CREDENTIAL, TOKEN_EXCHANGE
 
 CHECK_STYLE = {"pass": "green", "fail": "bold red", "skip": "dim"}
 
 
 def print_report(report: Any) -> None:
+    """A summary table, then per failing workload each failed check: what is wrong, then the fix on its
+    own unwrapped line, so a command can be copied whole."""
     from rich.text import Text
 
     out = console()
@@ -18,13 +21,19 @@ def print_report(report: Any) -> None:
     for verdict in report.verdicts:
         if verdict.passed:
             checked = sum(1 for c in verdict.checks if c.status == "pass")
-            rows.append([verdict.ref, Text("passed", style="green"), f"{checked} checks passed", ""])
-            continue
-        for check in verdict.failed:
-            cause = f"{check.name}: {check.cause}" if check.cause else check.name
-            rows.append([verdict.ref, Text(cause, style="bold red"), check.detail, check.fix])
+            rows.append([verdict.ref, Text("passed", style="green"), f"{checked} checks passed"])
+        else:
+            rows.append([verdict.ref, Text("failed", style="bold red"), ", ".join(c.name for c in verdict.failed)])
     if rows:
-        out.print(_table("Verification", ["workload", "result", "detail", "fix"], rows))
+        out.print(_table("Verification", ["workload", "result", "checks"], rows))
+    for verdict in report.verdicts:
+        if verdict.failed:
+            out.print(Text(f"\n{verdict.ref}", style="bold"))
+        for check in verdict.failed:
+            cause = f"{check.name} ({check.cause})" if check.cause else check.name
+            out.print(Text.assemble("  ✗ ", (cause, "bold red"), f": {check.detail}"))
+            if check.fix:
+                out.print(f"    fix: {check.fix}", soft_wrap=True, markup=False)
     hits = [(v.ref, h) for v in report.verdicts for h in v.hits]
     if hits:
         out.print(
@@ -34,9 +43,10 @@ def print_report(report: Any) -> None:
                 [[ref, h.signature, h.where, h.excerpt, f"{h.cause} {h.fix}"] for ref, h in hits],
             )
         )
-    skipped = sorted({c.name for v in report.verdicts for c in v.checks if c.status == "skip"})
-    if skipped:
-        out.print(f"Not checked: {', '.join(skipped)} (see --help: --token-exchange, --cluster-id).", style="dim")
+    optional = (CREDENTIAL, TOKEN_EXCHANGE)  # the checks skipped for want of an option, not by the workload's kind
+    skipped = sorted({(c.name, c.detail) for v in report.verdicts for c in v.checks if c.status == "skip"})
+    for name, detail in (s for s in skipped if s[0] in optional):
+        out.print(f"Not checked: {name} ({detail}).", style="dim")
     _print_sidecars(out, report)
     passed = sum(1 for v in report.verdicts if v.passed)
     total = len(report.verdicts)

@@ -481,11 +481,18 @@ class _Remover:
         self.out.unprotected = unprotected_namespaces(namespaces, self.facts.network_policies)
         if not self.out.unprotected:
             return
+        listed = ", ".join(self.out.unprotected)
+        if self.options.apply_network_policies:
+            todo = f"--apply-network-policy creates a NetworkPolicy blocking it in: {listed}"
+        elif self.options.network_policies:
+            todo = f"no NetworkPolicy blocks it in: {listed}; apply the ones --network-policy wrote, or pass "
+            todo += "--apply-network-policy"
+        else:
+            todo = f"no NetworkPolicy blocks it in: {listed}. `--network-policy FILE` writes one per namespace, "
+            todo += "`--apply-network-policy` creates them"
         self.out.note(
             "unprotected-namespaces",
-            "Without NMI every pod can reach IMDS (169.254.169.254) and the node's identities; no NetworkPolicy "
-            f"blocks it in: {', '.join(self.out.unprotected)}. `--network-policy FILE` writes one per namespace, "
-            "`--apply-network-policy` creates them",
+            f"Without NMI every pod can reach IMDS (169.254.169.254) and the node's identities; {todo}",
         )
         self.out.note("imds-restriction", IMDS_RESTRICTION_NOTE)
         if not (self.options.network_policies or self.options.apply_network_policies):
