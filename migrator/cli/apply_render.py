@@ -45,7 +45,7 @@ def print_changes(observed: dict[str, list[Any]]) -> None:
         out.print(f"{unchanged} already as planned.")
 
 
-def print_report(report: Any) -> None:
+def print_report(report: Any, title: str = "Apply") -> None:
     from rich.text import Text
 
     out = console()
@@ -55,7 +55,7 @@ def print_report(report: Any) -> None:
         if r.status != "unchanged"
     ]
     if rows:
-        out.print(_table("Apply" + (" (dry run)" if report.dry_run else ""), ["status", "change", "result"], rows))
+        out.print(_table(title + (" (dry run)" if report.dry_run else ""), ["status", "change", "result"], rows))
     counts = ", ".join(f"{report.count(s)} {s}" for s in STATUS_ORDER if report.count(s))
     out.print(counts or "Nothing to change.")
     if report.journal and not report.dry_run:

@@ -110,7 +110,7 @@ def cleanup(
             request = VerifyRequest(token_exchange, wait, interval, exchange_tenant_id, journal_dir, output, lp.target)
             verification = run_verify(lp.plan, lp.live, lp.issuer, request, lp.lab)
             if output == "table":
-                verify_render.print_report(verification)
+                verify_render.print_report(verification, next_step=None)
         report = run_cleanup(lp, options, dry_run, yes, journal_dir, output, network_policy)
     if output == "table":
         print_report(report)

@@ -101,9 +101,9 @@ def retire_sidecar(
             request = VerifyRequest(token_exchange, wait, interval, exchange_tenant_id, journal_dir, output, target)
             verification = run_verify(plan, live, _issuer(plan, lab), request, lab)
     if output == "table":
-        apply_render.print_report(report)
+        apply_render.print_report(report, "Retire sidecar")
         if verification is not None:
-            verify_render.print_report(verification)
+            verify_render.print_report(verification, next_step=None)
             if not verification.passed and ctx.journal is not None:
                 click.echo(f"To put the sidecar back: wimigrate rollback {ctx.journal.path}", err=True)
     else:

@@ -11,7 +11,7 @@ from migrator.core.verification import CREDENTIAL, TOKEN_EXCHANGE
 CHECK_STYLE = {"pass": "green", "fail": "bold red", "skip": "dim"}
 
 
-def print_report(report: Any) -> None:
+def print_report(report: Any, next_step: str | None = "wimigrate cleanup") -> None:
     """A summary table, then per failing workload each failed check: what is wrong, then the fix on its
     own unwrapped line, so a command can be copied whole."""
     from rich.text import Text
@@ -53,7 +53,8 @@ def print_report(report: Any) -> None:
     if not total:
         out.print("No migrated workload in the plan: nothing to verify.")
     elif report.passed:
-        out.print(f"All {total} workload(s) passed verification. Next: wimigrate cleanup", style="green")
+        then = f" Next: {next_step}" if next_step else ""
+        out.print(f"All {total} workload(s) passed verification.{then}", style="green")
     else:
         out.print(f"{passed} of {total} workload(s) passed verification.", style="bold red")
     if report.journal:
