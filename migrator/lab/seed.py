@@ -107,8 +107,7 @@ def seed(lab: Lab, root: Path, *, aks_addon: bool = False) -> SeedReport:
         if source.obj["kind"] == "Namespace":
             _create(lab, source, report)
     objects = [o for o in objects if o.obj["kind"] != "Namespace"]
-    for ns in sorted({o.obj["metadata"].get("namespace") or "default" for o in objects}):
-        kube.ensure("namespaces", None, {"metadata": {"name": ns}})
+    objects = _namespaces(lab, objects, report)
     identities = [
         o for o in objects if o.obj["kind"] == "AzureIdentity" and o.obj["apiVersion"].startswith(POD_IDENTITY_GROUP)
     ]
@@ -125,6 +124,27 @@ def seed(lab: Lab, root: Path, *, aks_addon: bool = False) -> SeedReport:
         _create(lab, source, report)
     kube.settle()
     return report
+
+
+def _namespaces(lab: Lab, objects: list[SourceObject], report: SeedReport) -> list[SourceObject]:
+    """Create the namespaces the objects name; objects in one the API server refuses (a placeholder such as
+    ``$NAMESPACE``) are reported and left out."""
+    refused: dict[str, str] = {}
+    for ns in sorted({o.obj["metadata"].get("namespace") or "default" for o in objects}):
+        try:
+            lab.kube.ensure("namespaces", None, {"metadata": {"name": ns}})
+        except ApiError as exc:
+            refused[ns] = exc.message
+    kept = []
+    for source in objects:
+        ns = source.obj["metadata"].get("namespace") or "default"
+        if ns in refused:
+            report.failed.append(
+                f"{source.where}: {source.obj['kind']} {source.obj['metadata']['name']}: {refused[ns]}"
+            )
+        else:
+            kept.append(source)
+    return kept
 
 
 def _unique(objects: list[SourceObject], report: SeedReport) -> list[SourceObject]:

@@ -58,6 +58,17 @@ def test_seeding_creates_objects_pods_and_the_identities_they_name(lab: Lab) -> 
         assert arm.client_id == item["spec"]["clientID"]
 
 
+def test_seeding_reports_objects_in_a_namespace_the_api_server_refuses(lab: Lab, tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: $K8S_NAMESPACE}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\n"
+    )
+    report = lab.seed_manifests(tmp_path)
+    assert report.created == ["ConfigMap shop/settings"]
+    assert len(report.failed) == 1 and report.failed[0].startswith(f"{tmp_path / 'app.yaml'}:1: ConfigMap settings: ")
+    assert "$K8S_NAMESPACE" in report.failed[0]
+
+
 def test_federation_end_to_end_with_a_token_request(lab: Lab) -> None:
     """A federated credential created through azure-mgmt-msi, with the issuer AKS reports, lets a
     TokenRequest-minted service-account token be exchanged by ClientAssertionCredential."""
