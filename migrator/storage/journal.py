@@ -149,7 +149,7 @@ def latest_unfinished(directory: Path) -> Path | None:
 
     Journals of other commands (``cleanup``, ``verify``) are never picked; old journals have no ``command``.
     """
-    for path in sorted(directory.glob("journal-*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True):
+    for path in journal_paths(directory, newest_first=True):
         try:
             records = read_records(path)
         except InputError:
@@ -160,3 +160,28 @@ def latest_unfinished(directory: Path) -> Path | None:
         if state.ended != "completed":
             return path
     return None
+
+
+def journal_paths(directory: Path, *, newest_first: bool = False) -> list[Path]:
+    """The journals in ``directory`` in the order they were written (modification time, then name)."""
+    if not directory.is_dir():
+        return []
+    paths = sorted(directory.glob("journal-*.jsonl"), key=lambda p: (p.stat().st_mtime, p.name))
+    return paths[::-1] if newest_first else paths
+
+
+def latest_records(directory: Path, record_type: str, command: str | None = None) -> dict[str, dict[str, Any]]:
+    """The newest record of ``record_type`` per ``key`` across the journals (of ``command`` only, if given);
+    unreadable journals are passed over: they hold no decision anyone can rely on."""
+    latest: dict[str, dict[str, Any]] = {}
+    for path in journal_paths(directory):
+        try:
+            records = read_records(path)
+        except InputError:
+            continue
+        if command is not None and records[0].get("command") != command:
+            continue
+        for record in records:
+            if record.get("type") == record_type and isinstance(record.get("key"), str):
+                latest[record["key"]] = record
+    return latest

@@ -13,7 +13,7 @@ from typing import Any
 
 from migrator.core.verification import WorkloadVerdict
 from migrator.errors import InputError
-from migrator.storage.journal import Journal, read_records
+from migrator.storage.journal import Journal, journal_paths, latest_records
 
 VERIFIED = "verified"
 
@@ -38,27 +38,14 @@ def record_verdicts(journal: Journal, verdicts: list[WorkloadVerdict], *, token_
 
 def recorded_verdicts(directory: Path) -> dict[str, dict[str, Any]]:
     """The newest ``verified`` record per workload key across the journals in ``directory``."""
-    latest: dict[str, dict[str, Any]] = {}
-    if not directory.is_dir():
-        return latest
-    for path in sorted(directory.glob("journal-*.jsonl"), key=lambda p: (p.stat().st_mtime, p.name)):
-        try:
-            records = read_records(path)
-        except InputError:
-            continue
-        for record in records:
-            if record.get("type") == VERIFIED and isinstance(record.get("key"), str):
-                latest[record["key"]] = record
-    return latest
+    return latest_records(directory, VERIFIED)
 
 
 def latest_plan_with(directory: Path, key: str) -> dict[str, Any] | None:
     """The plan (as a dict) of the newest apply or verify journal that names this workload key."""
     from migrator.core.changes import workload_key
 
-    if not directory.is_dir():
-        return None
-    for path in sorted(directory.glob("journal-*.jsonl"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True):
+    for path in journal_paths(directory, newest_first=True):
         try:
             header = Journal.open(path).header
         except InputError:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from migrator.errors import InputError
-from migrator.storage.journal import Journal, read_records
+from migrator.storage.journal import Journal, latest_records
 
 CLEANED = "cleaned"
 
@@ -26,17 +25,4 @@ def record_cleaned(journal: Journal, key: str, generation: Any, verified: Any) -
 
 def recorded_cleanups(directory: Path) -> dict[str, dict[str, Any]]:
     """The newest ``cleaned`` record per workload key across the cleanup journals in ``directory``."""
-    latest: dict[str, dict[str, Any]] = {}
-    if not directory.is_dir():
-        return latest
-    for path in sorted(directory.glob("journal-*.jsonl"), key=lambda p: (p.stat().st_mtime, p.name)):
-        try:
-            records = read_records(path)
-        except InputError:
-            continue
-        if records[0].get("command") != "cleanup":
-            continue
-        for record in records:
-            if record.get("type") == CLEANED and isinstance(record.get("key"), str):
-                latest[record["key"]] = record
-    return latest
+    return latest_records(directory, CLEANED, command="cleanup")

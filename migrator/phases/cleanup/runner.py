@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from migrator.core.changes import BLOCKED as BLOCKED_ACTION
@@ -17,8 +16,9 @@ from migrator.core.changes import CLEANUP_PHASES, LABELS, POD_IDENTITY_PROFILE, 
 from migrator.core.cleanup import plan_cleanup
 from migrator.core.cleanup_facts import CleanupPlan
 from migrator.core.plan import Plan
-from migrator.errors import EXIT_FAILED, EXIT_FINDINGS, ServiceError
-from migrator.phases.apply.context import BLOCKED, DONE, FAILED, PENDING, SKIPPED, UNCHANGED, ApplyContext
+from migrator.errors import EXIT_FINDINGS, ServiceError
+from migrator.phases.apply.context import BLOCKED, FAILED, PENDING, SKIPPED, UNCHANGED, ApplyContext
+from migrator.phases.apply.runner import ApplyReport
 from migrator.phases.apply.steps import StepResult, run_step
 from migrator.phases.cleanup import writers
 from migrator.phases.cleanup.context import CleanupSettings
@@ -26,34 +26,20 @@ from migrator.phases.cleanup.observe import observe
 
 
 @dataclass
-class CleanupReport:
-    run_id: str
-    dry_run: bool
-    plan: CleanupPlan
-    results: list[StepResult] = field(default_factory=list)
-    journal: Path | None = None
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
+class CleanupReport(ApplyReport):
+    plan: CleanupPlan = field(default_factory=CleanupPlan)
 
     @property
     def exit_code(self) -> int:
-        """3 a change failed; 1 a workload refused or a change blocked (dry run: changes pending); else 0."""
-        if self.count(FAILED):
-            return EXIT_FAILED
-        if self.plan.refusals or self.count(BLOCKED) or self.count(SKIPPED):
-            return EXIT_FINDINGS
-        return EXIT_FINDINGS if self.dry_run and self.count(PENDING) else 0
+        """As apply's; and 1 when a workload was refused."""
+        code = super().exit_code
+        return EXIT_FINDINGS if code == 0 and self.plan.refusals else code
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "runId": self.run_id,
-            "dryRun": self.dry_run,
-            "journal": str(self.journal) if self.journal else None,
-            "summary": {s: self.count(s) for s in (DONE, PENDING, UNCHANGED, BLOCKED, SKIPPED, FAILED)},
+            **super().to_dict(),
             "verified": list(self.plan.verified),
             "refused": [r.to_dict() for r in self.plan.refusals],
-            "steps": [r.__dict__ for r in self.results],
             "notes": [n.to_dict() for n in self.plan.notes],
             "stillUsing": [u.__dict__ for u in self.plan.users],
             "unprotectedNamespaces": list(self.plan.unprotected),
@@ -72,7 +58,9 @@ def prepare(ctx: ApplyContext, plan: Plan, settings: CleanupSettings) -> Cleanup
 
 
 def execute(ctx: ApplyContext, decided: CleanupPlan) -> CleanupReport:
-    report = CleanupReport(ctx.run_id, ctx.options.dry_run, decided, journal=ctx.journal.path if ctx.journal else None)
+    report = CleanupReport(
+        ctx.run_id, ctx.options.dry_run, journal=ctx.journal.path if ctx.journal else None, plan=decided
+    )
     bad: set[str] = set()
     for phase in CLEANUP_PHASES:
         changes = [c for c in decided.changes if c.phase == phase]
