@@ -56,8 +56,16 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def lab_target(lab_dir: Path | None, throwaway: bool, seed: Path | None = DEFAULT_SEED) -> Iterator[Any]:
-    """The LabInfo to talk to, or None when neither option was given (then: the real cluster and Azure)."""
+def lab_target(
+    lab_dir: Path | None,
+    throwaway: bool,
+    seed: Path | None = DEFAULT_SEED,
+    *,
+    speedup: float = 1.0,
+    aks_addon: bool = False,
+) -> Iterator[Any]:
+    """The LabInfo to talk to, or None when neither option was given (then: the real cluster and Azure).
+    ``speedup`` and ``aks_addon`` shape a throwaway lab only."""
     if throwaway and lab_dir is not None:
         raise InputError("Use --lab or --lab-dir, not both.")
     if lab_dir is not None:
@@ -66,9 +74,9 @@ def lab_target(lab_dir: Path | None, throwaway: bool, seed: Path | None = DEFAUL
     if not throwaway:
         yield None
         return
-    from migrator.lab.lab import Lab
+    from migrator.lab.lab import Lab, LabConfig
 
-    with Lab() as lab:
+    with Lab(LabConfig(speedup=speedup, aks_addon=aks_addon)) as lab:
         if seed is not None and seed.is_dir():
             lab.seed_manifests(seed)
         yield lab.info()

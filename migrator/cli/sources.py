@@ -153,8 +153,11 @@ class Sources:
 
 
 @contextlib.contextmanager
-def open_sources(values: dict[str, Any], *, show_progress: bool) -> Iterator[Sources]:
-    """Read the sources the options in ``values`` name (popped from it); connections close on exit."""
+def open_sources(
+    values: dict[str, Any], *, show_progress: bool, lab_speedup: float = 1.0, lab_aks_addon: bool = False
+) -> Iterator[Sources]:
+    """Read the sources the options in ``values`` name (popped from it); connections close on exit.
+    ``lab_speedup`` and ``lab_aks_addon`` shape a throwaway lab (``--lab``)."""
     v = {name: values.pop(name) for name in SOURCE_OPTION_NAMES}
     lab_wanted = v["throwaway_lab"] or v["lab_dir"] is not None
     live = v["cluster"] or lab_wanted
@@ -167,7 +170,10 @@ def open_sources(values: dict[str, Any], *, show_progress: bool) -> Iterator[Sou
             from migrator.cli.options import load_inventory
 
             manifests = load_inventory(v["manifests"], v["default_namespace"], v["max_file_size"], show_progress)
-        info = stack.enter_context(lab_target(v["lab_dir"], v["throwaway_lab"])) if lab_wanted else None
+        info = None
+        if lab_wanted:
+            opened = lab_target(v["lab_dir"], v["throwaway_lab"], speedup=lab_speedup, aks_addon=lab_aks_addon)
+            info = stack.enter_context(opened)
         from migrator.core.model import Inventory
 
         sources = Sources(inventory=manifests if manifests is not None else Inventory(), manifests=manifests, lab=info)
