@@ -31,6 +31,8 @@ class LazyGroup(click.Group):
         "cleanup": ("migrator.cli.cleanup_cmd", "cleanup"),
         "verify": ("migrator.cli.verify_cmd", "verify"),
         "retire-sidecar": ("migrator.cli.retire_cmd", "retire_sidecar"),
+        "run": ("migrator.cli.run_cmd", "run"),
+        "wizard": ("migrator.cli.wizard.command", "wizard"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -56,9 +58,15 @@ class LazyGroup(click.Group):
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 
 
-@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    invoke_without_command=True,
+)
 @click.version_option(__version__, prog_name="wimigrate")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Move AKS workloads from aad-pod-identity to Azure Workload Identity.
 
     \b
@@ -67,7 +75,20 @@ def cli() -> None:
       wimigrate plan --manifests ./deploy --out plan.yaml
       wimigrate export plan.yaml --format terraform  federated credentials as code
       wimigrate rewrite --manifests ./deploy --in-place  migrate the manifests (then --phase cleanup)
+      wimigrate wizard                               all of it step by step (also: bare `wimigrate`)
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise click.exceptions.NoArgsIsHelpError(ctx)  # as before: the help on stderr, exit code 2
+    import os
+    from pathlib import Path
+
+    lab_dir = os.environ.get("WIMIGRATE_LAB_DIR")
+    command = ctx.command.get_command(ctx, "wizard")  # type: ignore[attr-defined]
+    ctx.invoke(command, lab_dir=Path(lab_dir) if lab_dir else None)
 
 
 def main() -> None:

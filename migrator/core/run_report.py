@@ -105,7 +105,7 @@ class RunReport:
 
 
 def _target_text(target: dict[str, Any]) -> str:
-    parts = [f"{k} `{v}`" for k, v in target.items() if v not in (None, "", [], False)]
+    parts = [k if v is True else f"{k} `{v}`" for k, v in target.items() if v not in (None, "", [], False)]
     return ", ".join(parts) or "none"
 
 
