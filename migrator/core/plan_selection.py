@@ -26,9 +26,7 @@ def select(plan: Plan, keep: Callable[[PlannedWorkload], bool]) -> Plan:
         plan,
         workloads=kept,
         serviceAccounts=[sa for sa in plan.serviceAccounts if (sa.namespace, sa.name) in accounts],
-        federatedCredentials=[
-            c for c in plan.federatedCredentials if (c.namespace, c.serviceAccountName) in accounts
-        ],
+        federatedCredentials=[c for c in plan.federatedCredentials if (c.namespace, c.serviceAccountName) in accounts],
         secretProviderClasses=[s for s in plan.secretProviderClasses if (s.namespace, s.clientID) in client_ids],
         findings=[f for f in plan.findings if f.object not in left_out],
     )
