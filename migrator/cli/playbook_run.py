@@ -60,12 +60,9 @@ class _Run:
 
 def run_playbook(playbook: Any, source: str, settings: RunSettings) -> RunReport:
     """Check, connect, plan once, then run each phase; the report says what each did."""
-    from migrator.core.playbook import check_target
+    from migrator.storage.playbooks import require_target
 
-    problems = check_target(playbook)
-    if problems:
-        shown = "; ".join(f"{'.'.join(map(str, p.path))}: {p.message}" for p in problems)
-        raise InputError(f"{source}: {shown}", hint="Fix the playbook's target, or override it (see --help).")
+    require_target(playbook)  # after the command line's overrides
     names = [step.name for step in playbook.steps]
     _consent(names, playbook, settings)
     report = RunReport(playbook.name, source, _target_dict(playbook.target), settings.dry_run, started=_now())

@@ -165,3 +165,14 @@ def test_an_invalid_playbook_names_file_and_line(world: World, tmp_path: Path) -
     result = run(world, playbook, "--yes")
     assert result.exit_code == 2
     assert f"{playbook}:7: phases[1].verify.wait:" in result.output
+
+
+def test_a_target_without_a_cluster_is_refused_at_its_line(tmp_path: Path) -> None:
+    playbook = tmp_path / "nowhere.yaml"
+    playbook.write_text(
+        "apiVersion: wimigrate.io/v1\nkind: Playbook\nmetadata: {name: nowhere}\ntarget: {cluster: false}\n"
+        "phases:\n  - verify\n"
+    )
+    result = CliRunner().invoke(cli, ["run", str(playbook), "--yes"], env={"WIMIGRATE_LAB_DIR": None})
+    assert result.exit_code == 2
+    assert f"{playbook}:6: phases[0]: 'verify' works on a live cluster" in result.output
