@@ -13,6 +13,8 @@ import click
 from migrator.errors import InputError
 
 DEFAULT_SEED = Path("samples/quickstart")
+CHECKOUT_SEED = Path(__file__).resolve().parents[2] / "samples" / "quickstart"
+"""The same sample in the checkout wimigrate runs from, for a throwaway lab started elsewhere."""
 
 
 def lab_options(func: Callable) -> Callable:
@@ -76,6 +78,8 @@ def lab_target(
         return
     from migrator.lab.lab import Lab, LabConfig
 
+    if seed == DEFAULT_SEED and not seed.is_dir():
+        seed = CHECKOUT_SEED
     with Lab(LabConfig(speedup=speedup, aks_addon=aks_addon)) as lab:
         if seed is not None and seed.is_dir():
             lab.seed_manifests(seed)
