@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from migrator.cli.options import build_plan_options, output_option, plan_options
+from migrator.cli.options import build_plan_options, journal_dir_option, output_option, plan_options
 from migrator.cli.sources import open_sources, source_options
 from migrator.errors import InputError
 
@@ -44,13 +44,7 @@ PHASE_NAMES = ("federate", "serviceaccounts", "workloads")
     metavar="[JOURNAL]",
     help="Continue an interrupted run (its journal; default: the latest unfinished one in --journal-dir).",
 )
-@click.option(
-    "--journal-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".wimigrate"),
-    show_default=True,
-    help="Where journals are written (mode 0600).",
-)
+@journal_dir_option("Where journals are written (mode 0600).")
 @click.option(
     "--propagation-wait",
     type=click.FloatRange(min=0),

@@ -199,3 +199,16 @@ def build_plan_options(values: dict[str, Any]) -> Any:
         kubernetes_version=parse_version(v["kubernetes_version"]),
         identity_for=parse_assignments(v["identity_for"], "--identity-for"),
     )
+
+
+def journal_dir_option(help_text: str) -> Callable:
+    """--journal-dir: where journals (and verdicts) are written, mode 0600; every command that acts has one."""
+    from pathlib import Path
+
+    return click.option(
+        "--journal-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(".wimigrate"),
+        show_default=True,
+        help=help_text,
+    )

@@ -299,6 +299,8 @@ def _verify(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
         verify_render.print_report(report, next_step=None)
     passed = sum(1 for v in report.verdicts if v.passed)
     summary = f"{passed} of {len(report.verdicts)} workload(s) passed every check"
+    if not report.verdicts:
+        summary = "nothing to verify: no workload in the plan (none uses pod identity, or none was selected)"
     details = [f"{v.ref}: {c.name} ({c.cause}): {c.detail}" for v in report.verdicts for c in v.failed]
     return _outcome("verify", report.exit_code, summary, details, report.to_dict(), report.journal)
 

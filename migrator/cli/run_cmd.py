@@ -9,7 +9,7 @@ import click
 
 from migrator.cli.connection import kube_options
 from migrator.cli.lab_options import lab_options
-from migrator.cli.options import output_option
+from migrator.cli.options import journal_dir_option, output_option
 
 
 @click.command()
@@ -34,13 +34,7 @@ from migrator.cli.options import output_option
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Write a Markdown summary for a pull-request comment here (- for stdout).",
 )
-@click.option(
-    "--journal-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".wimigrate"),
-    show_default=True,
-    help="Where journals and verdicts go (mode 0600).",
-)
+@journal_dir_option("Where journals and verdicts go (mode 0600).")
 @output_option
 def run(
     playbook_file: str,

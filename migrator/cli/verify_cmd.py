@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from migrator.cli.durations import Duration
-from migrator.cli.options import output_option, plan_options
+from migrator.cli.options import journal_dir_option, output_option, plan_options
 from migrator.cli.sources import source_options
 
 JOURNAL_HELP = "Where verdicts are recorded (mode 0600); cleanup reads them."
@@ -44,13 +44,7 @@ def _verify_options(func: Any, wait_default: str, journal_help: str) -> Any:
             metavar="GUID",
             help="Tenant for --token-exchange when the ServiceAccount and pods do not say.",
         ),
-        click.option(
-            "--journal-dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            default=Path(".wimigrate"),
-            show_default=True,
-            help=journal_help,
-        ),
+        journal_dir_option(journal_help),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
