@@ -73,6 +73,9 @@ def run_playbook(playbook: Any, source: str, settings: RunSettings) -> RunReport
             if failed:
                 report.phases.append(PhaseOutcome(step.name, SKIPPED, "not run: an earlier phase failed"))
                 continue
+            if settings.dry_run and _moot_in_dry_run(step.name, names):
+                report.phases.append(PhaseOutcome(step.name, SKIPPED, DRY_RUN_SKIP))
+                continue
             settings.announce(step.name)
             began = time.monotonic()
             try:
@@ -85,6 +88,15 @@ def run_playbook(playbook: Any, source: str, settings: RunSettings) -> RunReport
     report.target = {**report.target, **{k: v for k, v in run.target().items() if v}}
     report.finished = _now()
     return report
+
+
+DRY_RUN_SKIP = "dry run: nothing was applied, so there is nothing new to verify (or to clean up after it)"
+
+
+def _moot_in_dry_run(name: str, names: list[str]) -> bool:
+    """In a dry run nothing changes: a verification would only re-check the old state, and a cleanup
+    after a skipped verification would only be refused."""
+    return name == "verify" or (name == "cleanup" and "verify" in names)
 
 
 def _consent(names: list[str], playbook: Any, settings: RunSettings) -> None:
@@ -283,7 +295,7 @@ def _apply(phases: tuple[str, ...], name: str) -> Callable[[_Run, dict[str, Any]
             apply_render.print_report(report, name.capitalize())
         counts = ", ".join(f"{report.count(s)} {s}" for s in _STATUSES if report.count(s)) or "nothing to change"
         details = [f"{r.status}: {r.message} ({r.detail})" for r in report.results if r.status in _ATTENTION]
-        return _outcome(name, report.exit_code, counts, details, report.to_dict(), report.journal)
+        return _outcome(name, _code(run, report), counts, details, report.to_dict(), report.journal)
 
     return phase
 
@@ -327,7 +339,8 @@ def _cleanup(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
     counts = ", ".join(f"{report.count(x)} {x}" for x in _STATUSES if report.count(x)) or "nothing to clean up"
     details = [f"refused {r.ref}: {r.reason}" for r in report.plan.refusals]
     details += [f"{r.status}: {r.message} ({r.detail})" for r in report.results if r.status in _ATTENTION]
-    return _outcome("cleanup", report.exit_code, counts, details, report.to_dict(), report.journal)
+    code = report.exit_code if report.plan.refusals else _code(run, report)
+    return _outcome("cleanup", code, counts, details, report.to_dict(), report.journal)
 
 
 def _retire(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
@@ -348,7 +361,7 @@ def _retire(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
         apply_render.print_report(report, "Retire sidecar")
         if verification is not None:
             verify_render.print_report(verification, next_step=None)
-    code = report.exit_code or (verification.exit_code if verification is not None else 0)
+    code = _code(run, report) or (verification.exit_code if verification is not None else 0)
     counts = ", ".join(f"{report.count(x)} {x}" for x in _STATUSES if report.count(x)) or "nothing to change"
     if verification is not None:
         counts += "; verified again: " + ("passed" if verification.passed else "failed")
@@ -361,6 +374,14 @@ def _retire(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
 
 _STATUSES = ("done", "would change", "unchanged", "blocked", "skipped", "failed")
 _ATTENTION = ("blocked", "skipped", "failed")
+
+
+def _code(run: _Run, report: Any) -> int:
+    """A change phase's exit code; in a dry run, changes pending are what was asked for, not a failure."""
+    code = report.exit_code
+    if run.settings.dry_run and code == EXIT_FINDINGS and not any(report.count(s) for s in _ATTENTION):
+        return 0
+    return code
 
 
 def _outcome(name: str, code: int, summary: str, details: list[str], data: dict, journal: Any) -> PhaseOutcome:

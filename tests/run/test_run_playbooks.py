@@ -176,3 +176,20 @@ def test_a_target_without_a_cluster_is_refused_at_its_line(tmp_path: Path) -> No
     result = CliRunner().invoke(cli, ["run", str(playbook), "--yes"], env={"WIMIGRATE_LAB_DIR": None})
     assert result.exit_code == 2
     assert f"{playbook}:6: phases[0]: 'verify' works on a live cluster" in result.output
+
+
+def test_a_dry_run_changes_nothing_and_skips_what_would_only_recheck(world: World) -> None:
+    version = world.store_version()
+    result = run(world, PLAYBOOKS / "modern-sdk.yaml", "--dry-run", "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert phases(result) == {
+        "discover": "passed",
+        "plan": "passed",
+        "apply": "passed",
+        "verify": "skipped",
+        "cleanup": "skipped",
+    }
+    apply = next(p for p in json.loads(result.stdout)["phases"] if p["name"] == "apply")
+    assert apply["report"]["summary"]["would change"] > 0
+    world.lab.settle()
+    assert world.store_version() == version
