@@ -131,7 +131,7 @@ def _connected(run: _Run) -> Iterator[None]:
     ) as sources:
         run.sources = sources
         plan = build_plan(sources.inventory, playbook.plan_options())
-        run.plan = select(plan, lambda w: selected(playbook, w.namespace, w.kind, w.name))
+        run.plan = select(plan, lambda ns, kind, name: selected(playbook, ns, kind, name))
         cluster = sources.inventory.cluster
         run.issuer = (cluster.issuer if cluster is not None else None) or (
             None if run.plan.issuerPlaceholder else run.plan.issuer

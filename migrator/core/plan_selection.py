@@ -11,14 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from migrator.core.plan import Plan, PlannedWorkload
+from migrator.core.plan import Plan
+from migrator.core.recognise import TEMPLATE_PATHS
+
+Keep = Callable[[str, str, str], bool]
+"""(namespace, kind, name) -> whether the migration covers that workload."""
 
 
-def select(plan: Plan, keep: Callable[[PlannedWorkload], bool]) -> Plan:
+def select(plan: Plan, keep: Keep) -> Plan:
     """The plan for the workloads ``keep`` accepts."""
-    kept = [w for w in plan.workloads if keep(w)]
-    left_out = {w.ref for w in plan.workloads if not keep(w)}
-    if not left_out:
+    kept = [w for w in plan.workloads if keep(w.namespace, w.kind, w.name)]
+    findings = [f for f in plan.findings if _about_kept(f.object, keep)]
+    if len(kept) == len(plan.workloads) and len(findings) == len(plan.findings):
         return plan
     accounts = {(w.namespace, w.serviceAccountName) for w in kept}
     client_ids = {(w.namespace, w.clientID) for w in kept}
@@ -28,5 +32,14 @@ def select(plan: Plan, keep: Callable[[PlannedWorkload], bool]) -> Plan:
         serviceAccounts=[sa for sa in plan.serviceAccounts if (sa.namespace, sa.name) in accounts],
         federatedCredentials=[c for c in plan.federatedCredentials if (c.namespace, c.serviceAccountName) in accounts],
         secretProviderClasses=[s for s in plan.secretProviderClasses if (s.namespace, s.clientID) in client_ids],
-        findings=[f for f in plan.findings if f.object not in left_out],
+        findings=findings,
     )
+
+
+def _about_kept(obj: str | None, keep: Keep) -> bool:
+    """A finding about a workload left out is dropped, planned or not (one whose error kept it out of the
+    plan included); findings about anything else stay."""
+    parts = (obj or "").split("/")
+    if len(parts) != 3 or parts[1] not in TEMPLATE_PATHS:
+        return True
+    return keep(*parts)

@@ -1,0 +1,1 @@
+"""``wimigrate wizard``: the migration as a guided session (command, steps, prompts, decisions)."""
