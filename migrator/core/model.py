@@ -76,6 +76,8 @@ class Container:
     name: str
     env: dict[str, str | None]
     init: bool = False
+    image: str | None = None
+    """Matches the application's source to the workload (``--source``: by the image's repository name)."""
 
 
 @dataclass

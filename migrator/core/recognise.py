@@ -279,7 +279,7 @@ def _containers(pod_spec: dict) -> list[Container]:
                 var = mapping(var)
                 if "name" in var:
                     env[str(var["name"])] = text(var.get("value")) if "valueFrom" not in var else None
-            result.append(Container(text(item.get("name")) or "", env, init))
+            result.append(Container(text(item.get("name")) or "", env, init, text(item.get("image"))))
     return result
 
 

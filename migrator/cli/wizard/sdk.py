@@ -54,5 +54,5 @@ def _name(root: str) -> str:
 
 
 def _images(w: Workload) -> list[str]:
-    """The workload's container images, when the inventory records them."""
-    return [str(image) for c in w.containers if (image := getattr(c, "image", None))]
+    """The workload's container images (its init containers' too)."""
+    return [c.image for c in w.containers if c.image]
