@@ -69,6 +69,7 @@ def test_deployment_owns_replicaset_owns_pods(lab: Lab, k: Clients) -> None:
     ns = namespace(k, lab, "own")
     d = k.apps.create_namespaced_deployment(ns, deployment("web", replicas=3))
     assert d.metadata.generation == 1
+    assert d.status is not None  # `status: {}`, as the API server writes a new Deployment (a watch sees it)
     done = wait_rolled_out(k, ns, "web")
     assert (done.status.ready_replicas, done.status.available_replicas, done.status.updated_replicas) == (3, 3, 3)
     conditions = {c.type: c for c in done.status.conditions}

@@ -34,6 +34,9 @@ RETURNS_DELETED_OBJECT = {("", "pods"), ("", "serviceaccounts")}
 Key = tuple[str, str]  # (namespace, name)
 Admit = Callable[[str, ResourceType, dict, dict | None], dict]
 
+EMPTY_STATUS_KINDS = ("Deployment", "Job", "CronJob")
+"""Kinds whose status has no field without omitempty: a new object reads back ``status: {}``."""
+
 
 def now_rfc3339() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -190,7 +193,11 @@ class Store:
                 if (ns, meta["name"]) in self._bucket(rt):
                     raise errors.already_exists(rt, meta["name"])
             if "status" in rt.subresources:
+                # PrepareForCreate resets a built-in type's status: a struct whose fields are all omitempty
+                # for these kinds is written as {}; a custom resource's is dropped
                 obj.pop("status", None)
+                if rt.builtin and rt.kind in EMPTY_STATUS_KINDS:
+                    obj["status"] = {}
             for key in (
                 "resourceVersion",
                 "uid",
