@@ -57,21 +57,29 @@ class Journal:
 
     def append(self, record: dict[str, Any]) -> dict[str, Any]:
         """Write one record durably; ``intent`` records get the next ``seq``."""
+        return self.extend([record])[0]
+
+    def extend(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Write records durably with one fsync (a round's verdicts); ``intent`` records get the next ``seq``."""
         with self._lock:
-            if record.get("type") == "intent" and "seq" not in record:
-                self._seq += 1
-                record = {"seq": self._seq, **record}
-            line = json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
+            written = []
+            for record in records:
+                if record.get("type") == "intent" and "seq" not in record:
+                    self._seq += 1
+                    record = {"seq": self._seq, **record}
+                written.append(record)
+            text = "".join(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in written)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, line.encode("utf-8"))
+                os.write(fd, text.encode("utf-8"))
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            self.records.append(record)
-            if record.get("type") == "intent":
-                self._latest[record["key"]] = record["seq"]
-            return record
+            for record in written:
+                self.records.append(record)
+                if record.get("type") == "intent":
+                    self._latest[record["key"]] = record["seq"]
+            return written
 
     def latest_seq(self, key: str) -> int | None:
         """The seq of the newest intent for ``key`` (a create that turned into a patch has two)."""

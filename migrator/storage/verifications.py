@@ -32,8 +32,7 @@ def verdict_record(verdict: WorkloadVerdict, *, token_exchange: bool) -> dict[st
 
 
 def record_verdicts(journal: Journal, verdicts: list[WorkloadVerdict], *, token_exchange: bool) -> None:
-    for verdict in verdicts:
-        journal.append(verdict_record(verdict, token_exchange=token_exchange))
+    journal.extend([verdict_record(verdict, token_exchange=token_exchange) for verdict in verdicts])
 
 
 def recorded_verdicts(directory: Path) -> dict[str, dict[str, Any]]:

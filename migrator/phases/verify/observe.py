@@ -25,6 +25,20 @@ class Namespace:
     controllers: list[dict]
     owners: Owners
     events: list[dict]
+    pods_by_top: dict[tuple[str, str, str], list[dict]] = field(default_factory=dict)
+    """Pods grouped by their top-level workload, once per namespace: each workload looks its own up."""
+    controllers_by_top: dict[tuple[str, str, str], list[dict]] = field(default_factory=dict)
+    events_by_object: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for pod in self.pods:
+            self.pods_by_top.setdefault(_top(self.owners, pod), []).append(pod)
+        for obj in self.controllers:
+            self.controllers_by_top.setdefault(_top(self.owners, obj), []).append(obj)
+        for event in self.events:
+            involved = mapping(event.get("involvedObject"))
+            where = (text(involved.get("kind")) or "", text(involved.get("name")) or "")
+            self.events_by_object.setdefault(where, []).append(event)
 
 
 @dataclass
@@ -37,6 +51,7 @@ class Observer:
     _credentials: dict[str, tuple[list[ExistingCredential] | None, str | None]] = field(default_factory=dict)
     _webhook: dict | None = None
     _webhook_read: bool = False
+    _exchanges: dict[tuple[str, ...], TokenExchange] = field(default_factory=dict)
 
     def observe(self, planned: PlannedWorkload) -> WorkloadObservation:
         kube_api = self.ctx.kube
@@ -82,8 +97,7 @@ class Observer:
     def _pods_of(self, planned: PlannedWorkload, ns: Namespace, current: dict) -> list[dict]:
         """Its running pods; a CronJob's: those of its newest Job made from the current template
         (Jobs made before the change ran the old one; the next Job shows whether the change works)."""
-        target = (planned.namespace, planned.kind, planned.name)
-        pods = [p for p in ns.pods if _top(ns.owners, p) == target]
+        pods = ns.pods_by_top.get((planned.namespace, planned.kind, planned.name), [])
         if planned.kind not in ("Job", "CronJob"):
             return [p for p in pods if dig(p, "status", "phase") not in ("Succeeded", "Failed")]
         if planned.kind == "CronJob":
@@ -99,17 +113,15 @@ class Observer:
         target = (planned.namespace, planned.kind, planned.name)
         names = {(planned.kind, planned.name)}
         names |= {("Pod", text(dig(p, "metadata", "name")) or "") for p in pods}
-        for obj in ns.controllers:
-            if _top(ns.owners, obj) == target:
-                names.add((obj["kind"], text(dig(obj, "metadata", "name")) or ""))
+        names |= {(o["kind"], text(dig(o, "metadata", "name")) or "") for o in ns.controllers_by_top.get(target, [])}
         newest = max((text(dig(p, "metadata", "creationTimestamp")) or "" for p in pods), default="")
         lines = []
-        for event in ns.events:
-            involved = mapping(event.get("involvedObject"))
-            where = (text(involved.get("kind")) or "", text(involved.get("name")) or "")
-            stamp = text(event.get("lastTimestamp")) or text(event.get("eventTime")) or ""
-            if where in names and (where[0] == "Pod" or stamp >= newest):
-                lines.append(LogLine(f"event {where[0]}/{where[1]}", f"{event.get('reason')}: {event.get('message')}"))
+        for where in sorted(names):
+            for event in ns.events_by_object.get(where, []):
+                stamp = text(event.get("lastTimestamp")) or text(event.get("eventTime")) or ""
+                if where[0] == "Pod" or stamp >= newest:
+                    message = f"{event.get('reason')}: {event.get('message')}"
+                    lines.append(LogLine(f"event {where[0]}/{where[1]}", message))
         for pod in pods[: self.ctx.options.max_pods]:
             name = text(dig(pod, "metadata", "name")) or ""
             for container in dig(pod, "spec", "containers") or []:
@@ -150,17 +162,12 @@ class Observer:
     def _exchange(
         self, planned: PlannedWorkload, current: dict | None, pods: list[dict], sa: dict | None
     ) -> TokenExchange:
-        """A token for the ServiceAccount the pods really run as, redeemed for the planned identity."""
+        """A token for the ServiceAccount the pods really run as, redeemed for the planned identity; once per
+        round for each ServiceAccount, identity, tenant and authority (workloads sharing them share it)."""
         account = _running_account(planned, current, pods)
         where = f"{planned.namespace}/{account}"
         if self.ctx.exchange is None:
             return TokenExchange(False, where, planned.clientID, None, "no connection to Entra")
-        try:
-            assertion = self.ctx.kube.create_token(planned.namespace, account, AUDIENCE, TOKEN_SECONDS)
-        except NotFound:
-            return TokenExchange(False, where, planned.clientID, None, f"ServiceAccount {where} does not exist")
-        except ServiceError as exc:
-            return TokenExchange(False, where, planned.clientID, None, f"TokenRequest failed: {exc.message}")
         env = _injected_env(pods)
         tenant = (
             env.get("AZURE_TENANT_ID")
@@ -168,9 +175,25 @@ class Observer:
             or self.ctx.tenant_id
         )
         if not tenant:
-            return TokenExchange(False, where, planned.clientID, None, "the tenant is unknown: pass --tenant-id")
+            unknown = "the tenant is unknown: pass --exchange-tenant-id"
+            return TokenExchange(False, where, planned.clientID, None, unknown)
         authority = env.get("AZURE_AUTHORITY_HOST") or self.ctx.authority
-        return self.ctx.exchange.exchange(tenant, planned.clientID, assertion, authority, where)
+        key = (planned.namespace, account, planned.clientID, tenant, authority or "")
+        if key not in self._exchanges:
+            self._exchanges[key] = self._redeem(planned.namespace, account, planned.clientID, tenant, authority)
+        return self._exchanges[key]
+
+    def _redeem(
+        self, namespace: str, account: str, client_id: str, tenant: str, authority: str | None
+    ) -> TokenExchange:
+        where = f"{namespace}/{account}"
+        try:
+            assertion = self.ctx.kube.create_token(namespace, account, AUDIENCE, TOKEN_SECONDS)
+        except NotFound:
+            return TokenExchange(False, where, client_id, None, f"ServiceAccount {where} does not exist")
+        except ServiceError as exc:
+            return TokenExchange(False, where, client_id, None, f"TokenRequest failed: {exc.message}")
+        return self.ctx.exchange.exchange(tenant, client_id, assertion, authority, where)
 
 
 def _typed(objects: object, resource: kube.Resource) -> list[dict]:
