@@ -25,6 +25,7 @@ from migrator.sources.cluster.owners import key_of, resolve, template_labels
 from migrator.storage.verifications import recorded_verdicts
 
 KUBE_SYSTEM = "kube-system"
+LISTED_KINDS = frozenset(resource.kind for resource in WORKLOAD_RESOURCES)
 
 
 def observe(ctx: ApplyContext, plan: Plan, settings: CleanupSettings) -> CleanupFacts:
@@ -33,10 +34,14 @@ def observe(ctx: ApplyContext, plan: Plan, settings: CleanupSettings) -> Cleanup
     facts = CleanupFacts(plan, cluster_id=settings.cluster_id)
     facts.verdicts = recorded_verdicts(settings.journal_dir)
     facts.cleaned = recorded_cleanups(settings.journal_dir)
-    for planned in plan.workloads:
-        key = workload_key(planned.namespace, planned.kind, planned.name)
-        facts.workloads[key] = kube.find(R.workload_resource(planned.kind), planned.namespace, planned.name)
     objects = [obj for resource in WORKLOAD_RESOURCES for obj in listed(kube, resource)]
+    by_key = {workload_key(*key_of(obj)): obj for obj in objects}
+    for planned in plan.workloads:  # from the cluster-wide lists; kinds they do not hold (a bare Pod) are read
+        key = workload_key(planned.namespace, planned.kind, planned.name)
+        found = by_key.get(key)
+        if found is None and planned.kind not in LISTED_KINDS:
+            found = kube.find(R.workload_resource(planned.kind), planned.namespace, planned.name)
+        facts.workloads[key] = found
     facts.usages = usages(listed(kube, R.PODS, label_selector=BINDING_LABEL), objects)
     facts.identities = listed(kube, R.AZURE_IDENTITIES)
     facts.bindings = listed(kube, R.AZURE_IDENTITY_BINDINGS)

@@ -52,10 +52,11 @@ class Observer:
     _webhook: dict | None = None
     _webhook_read: bool = False
     _exchanges: dict[tuple[str, ...], TokenExchange] = field(default_factory=dict)
+    _workloads: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)
+    _accounts: dict[tuple[str, str], dict | None] = field(default_factory=dict)
 
     def observe(self, planned: PlannedWorkload) -> WorkloadObservation:
-        kube_api = self.ctx.kube
-        current = kube_api.find(kube.workload_resource(planned.kind), planned.namespace, planned.name)
+        current = self._workload(planned)
         ns = self._namespace(planned.namespace)
         pods = self._pods_of(planned, ns, current) if current is not None else []
         rid = self._identity_of(planned)
@@ -64,7 +65,7 @@ class Observer:
             planned=planned,
             current=current,
             pods=pods,
-            service_account=kube_api.find(kube.SERVICE_ACCOUNTS, planned.namespace, planned.serviceAccountName),
+            service_account=self._account(planned.namespace, planned.serviceAccountName),
             webhook=self.webhook(),
             issuer=self.ctx.issuer,
             identity_resource_id=rid,
@@ -78,6 +79,21 @@ class Observer:
         return obs
 
     # -- the cluster ----------------------------------------------------------------------------
+    def _workload(self, planned: PlannedWorkload) -> dict | None:
+        """One list per kind and namespace (a round reads its workloads together), not one GET each."""
+        key = (planned.namespace, planned.kind)
+        if key not in self._workloads:
+            resource = kube.workload_resource(planned.kind)
+            listed = _typed(self.ctx.kube.list(resource, planned.namespace), resource)
+            self._workloads[key] = {text(dig(o, "metadata", "name")) or "": o for o in listed}
+        return self._workloads[key].get(planned.name)
+
+    def _account(self, namespace: str, name: str) -> dict | None:
+        """ServiceAccounts are shared by workloads: each is read once per round."""
+        if (namespace, name) not in self._accounts:
+            self._accounts[(namespace, name)] = self.ctx.kube.find(kube.SERVICE_ACCOUNTS, namespace, name)
+        return self._accounts[(namespace, name)]
+
     def webhook(self) -> dict | None:
         if not self._webhook_read:
             self._webhook = self.ctx.kube.find(kube.MUTATING_WEBHOOKS, None, WEBHOOK_CONFIGURATION)
