@@ -80,6 +80,8 @@ def lab_target(
 
     if seed == DEFAULT_SEED and not seed.is_dir():
         seed = CHECKOUT_SEED
+    elif seed is not None and not seed.is_dir():
+        raise InputError(f"The lab's seed {seed} is not a directory.", hint="Name a manifest tree (labSeed, --seed).")
     with Lab(LabConfig(speedup=speedup, aks_addon=aks_addon)) as lab:
         if seed is not None and seed.is_dir():
             lab.seed_manifests(seed)

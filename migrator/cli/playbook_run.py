@@ -127,7 +127,8 @@ def _connected(run: _Run) -> Iterator[None]:
         values,
         show_progress=run.table,
         lab_speedup=LAB_SPEEDUP,
-        lab_aks_addon=bool(getattr(playbook.target, "lab_aks_addon", False)),
+        lab_aks_addon=playbook.target.lab_aks_addon,
+        lab_seed=Path(playbook.target.lab_seed) if playbook.target.lab_seed else None,
     ) as sources:
         run.sources = sources
         plan = build_plan(sources.inventory, playbook.plan_options())

@@ -12,6 +12,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -154,10 +155,15 @@ class Sources:
 
 @contextlib.contextmanager
 def open_sources(
-    values: dict[str, Any], *, show_progress: bool, lab_speedup: float = 1.0, lab_aks_addon: bool = False
+    values: dict[str, Any],
+    *,
+    show_progress: bool,
+    lab_speedup: float = 1.0,
+    lab_aks_addon: bool = False,
+    lab_seed: Path | None = None,
 ) -> Iterator[Sources]:
     """Read the sources the options in ``values`` name (popped from it); connections close on exit.
-    ``lab_speedup`` and ``lab_aks_addon`` shape a throwaway lab (``--lab``)."""
+    ``lab_speedup``, ``lab_aks_addon`` and ``lab_seed`` shape a throwaway lab (``--lab``)."""
     v = {name: values.pop(name) for name in SOURCE_OPTION_NAMES}
     lab_wanted = v["throwaway_lab"] or v["lab_dir"] is not None
     live = v["cluster"] or lab_wanted
@@ -172,7 +178,8 @@ def open_sources(
             manifests = load_inventory(v["manifests"], v["default_namespace"], v["max_file_size"], show_progress)
         info = None
         if lab_wanted:
-            opened = lab_target(v["lab_dir"], v["throwaway_lab"], speedup=lab_speedup, aks_addon=lab_aks_addon)
+            seed = {"seed": lab_seed} if lab_seed is not None else {}
+            opened = lab_target(v["lab_dir"], v["throwaway_lab"], speedup=lab_speedup, aks_addon=lab_aks_addon, **seed)
             info = stack.enter_context(opened)
         from migrator.core.model import Inventory
 

@@ -193,3 +193,14 @@ def test_a_dry_run_changes_nothing_and_skips_what_would_only_recheck(world: Worl
     assert apply["report"]["summary"]["would change"] > 0
     world.lab.settle()
     assert world.store_version() == version
+
+
+def test_a_lab_seed_that_is_not_a_directory_is_refused(tmp_path: Path) -> None:
+    playbook = tmp_path / "seeded.yaml"
+    playbook.write_text(
+        "apiVersion: wimigrate.io/v1\nkind: Playbook\nmetadata: {name: seeded}\n"
+        f"target: {{cluster: true, labSeed: {tmp_path / 'missing'}}}\nphases:\n  - discover\n"
+    )
+    result = CliRunner().invoke(cli, ["run", str(playbook), "--lab"], env={"WIMIGRATE_LAB_DIR": None})
+    assert result.exit_code == 2
+    assert f"The lab's seed {tmp_path / 'missing'} is not a directory." in result.output
