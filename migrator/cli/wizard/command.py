@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from migrator.cli.options import PLAN_OPTION_NAMES, plan_options
+from migrator.cli.options import PLAN_OPTION_NAMES, journal_dir_option, plan_options
 from migrator.cli.sources import SOURCE_OPTION_NAMES, source_options
 from migrator.errors import EXIT_INTERRUPTED, InputError
 from migrator.storage.wizard_state import DEFAULT_STATE
@@ -54,13 +54,7 @@ THROWAWAY_LAB_SPEEDUP = 50.0
     metavar="FILE",
     help="At the end, write the session as a playbook to FILE without asking.",
 )
-@click.option(
-    "--journal-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".wimigrate"),
-    show_default=True,
-    help="Where apply, verify and cleanup journals are written (mode 0600).",
-)
+@journal_dir_option("Where apply, verify and cleanup journals are written (mode 0600).")
 @click.pass_context
 def wizard(
     ctx: click.Context,
