@@ -28,6 +28,7 @@ STEPS = (
     "preview",
     "confirm",
     "apply",
+    "export",
     "verify",
     "cleanup",
     "playbook",

@@ -40,6 +40,8 @@ def test_a_manifest_session_rewrites_the_chosen_workloads_and_records_a_playbook
         ("checkbox", "Workloads to migrate", ALL),
         ("confirm", "Use these modes?", True),
         ("confirm", "Rewrite the manifests in place for 4 workload(s)?", True),
+        ("select", "Write the federated credentials as code?", "terraform"),
+        ("text", "File", str(tmp_path / "federated.tf")),
         ("confirm", "Save this session as a playbook", True),
         ("text", "Playbook file", str(playbook)),
     )
@@ -59,7 +61,9 @@ def test_a_manifest_session_rewrites_the_chosen_workloads_and_records_a_playbook
     assert state.answers["modes"]["orders/Deployment/orders-legacy-sync"] == "sidecar"
     recorded = load_playbook(playbook)
     assert recorded.options.workloads.include == QUICKSTART_REFS[:4]
-    assert [step.name for step in recorded.phases] == ["discover", "plan", "rewrite"]
+    assert 'resource "azurerm_federated_identity_credential"' in (tmp_path / "federated.tf").read_text()
+    assert [step.name for step in recorded.phases] == ["discover", "plan", "export", "rewrite"]
+    assert recorded.step("export").options == {"format": "terraform", "out": str(tmp_path / "federated.tf")}  # type: ignore[union-attr]
     assert recorded.step("rewrite").options["workloads"] == QUICKSTART_REFS[:4]  # type: ignore[union-attr]
     assert recorded.target.manifests == [str(s.root)] and not recorded.target.cluster
 
@@ -200,7 +204,9 @@ def test_ctrl_c_keeps_every_answer_and_resume_asks_only_the_rest(
         "platform/Deployment/cost-exporter": "label",
     }
     third = ScriptedPrompts(
-        ("confirm", "Rewrite the manifests", True), ("confirm", "Save this session as a playbook", False)
+        ("confirm", "Rewrite the manifests", True),
+        ("select", "Write the federated credentials as code?", "none"),
+        ("confirm", "Save this session as a playbook", False),
     )
     steps.run(s.wizard(third, state=saved))
     assert third.done and s.saved().step == "done"
@@ -236,6 +242,7 @@ def test_modes_come_from_the_applications_sdk_and_the_playbook_is_written_as_ask
             ("checkbox", "Workloads", ALL),
             ("confirm", "Use these modes?", True),
             ("confirm", "Rewrite the manifests", True),
+            ("select", "Write the federated credentials as code?", "none"),
         )
     )
     w.state.options["savePlaybook"] = str(playbook)  # --save-playbook: written at the end without asking
@@ -262,6 +269,7 @@ def test_the_recorded_playbook_replays_the_same_rewrite(session: Callable[..., S
         ("select", "Mode for my-app/Pod/demo?", "sidecar"),
         ("select", "How do you want to resolve it?", "identity:my-pod-identity-1"),
         ("confirm", "Rewrite the manifests", True),
+        ("select", "Write the federated credentials as code?", "none"),
         ("confirm", "Save this session as a playbook", True),
         ("text", "Playbook file", str(playbook)),
     )

@@ -66,7 +66,9 @@ def session_playbook(
 def _phases(live: bool, answers: dict[str, Any]) -> list[Any]:
     phases: list[Any] = ["discover", "plan"]
     if not live:
-        return [*phases, {"rewrite": {"phase": "migrate", "write": "in-place", "workloads": chosen_refs(answers)}}]
+        phases.append({"export": dict(answers["export"])} if (answers.get("export") or {}).get("format") else None)
+        rewrite = {"rewrite": {"phase": "migrate", "write": "in-place", "workloads": chosen_refs(answers)}}
+        return [p for p in (*phases, rewrite) if p is not None]
     phases.append("apply")
     verify = answers.get("verify") or {}
     if "wait" in verify:

@@ -140,6 +140,7 @@ def run(w: Wizard) -> None:
             cleanup(w)
     else:
         rewrite(w)
+        export(w)
     save_playbook_step(w)
     w.answer("finished", _now(), "done")
     w.out.print("\nDone. The session is recorded in " + str(w.state_path) + ".", markup=False)
@@ -453,14 +454,45 @@ def rewrite(w: Wizard) -> None:
     result = _rewrite_result(w)
     write_in_place(result.files)
     next_step = (
-        "Next: commit and deploy; create the federated credentials (`wimigrate export`), run `wimigrate verify`, "
-        "then `wimigrate rewrite --phase cleanup`."
+        "Next: commit and deploy with the federated credentials (next step, or `wimigrate export`), run "
+        "`wimigrate verify`, then `wimigrate rewrite --phase cleanup`."
     )
     render.print_rewrite(result, "in-place", None, err=False, next_step=next_step)
     summary = ", ".join(f"{result.count(s)} {s}" for s in ("changed", "created", "deleted", "failed"))
-    w.answer("apply", {"finished": True, "summary": summary, "failed": result.failed}, "playbook")
+    w.answer("apply", {"finished": True, "summary": summary, "failed": result.failed}, "export")
     if result.failed:
         raise Stop("Some files could not be rewritten (see above).", EXIT_FAILED, resumable=False)
+
+
+EXPORT_FILES = {"terraform": "federated.tf", "az": "federated.sh", "bicep": "federated.bicep", "json": "federated.json"}
+
+
+def export(w: Wizard) -> None:
+    """Manifests only: the federated credentials the rewritten manifests need, as code for the same review."""
+    from migrator.export import render
+    from migrator.storage.atomic import write_text
+
+    record = w.answers.get("export")
+    if record is not None:
+        w.saved("Credentials", f"{record['format']} in {record['out']}" if record.get("format") else "not exported")
+        return
+    w.reach("export")
+    w.heading("Step 8: the federated credentials")
+    options = [Option(fmt, f"{fmt} ({name})") for fmt, name in EXPORT_FILES.items()]
+    options.append(Option("none", "none: I create them another way"))
+    fmt = w.prompts.select("Write the federated credentials as code?", options, default="terraform")
+    if fmt == "none":
+        w.answer("export", {}, "playbook")
+        return
+    out = w.prompts.text("File", default=EXPORT_FILES[fmt])
+    plan = w.confirmed_plan()
+    try:
+        text = render(plan, fmt)
+    except ValueError as exc:
+        raise Stop(f"The credentials cannot be exported: {exc}", EXIT_FAILED) from None
+    write_text(out, text)
+    w.out.print(f"{len(plan.federatedCredentials)} federated credential(s) written to {out}.", markup=False)
+    w.answer("export", {"format": fmt, "out": out}, "playbook")
 
 
 def _rewrite_result(w: Wizard) -> Any:
