@@ -22,12 +22,12 @@ from migrator.core.playbook import (
     Target,
     Workloads,
     check_target,
-    dotted_path,
     expand,
     glob_matches,
     parse_playbook,
     selected,
 )
+from migrator.core.playbook_fields import dotted_path
 
 CLUSTER_ID = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks"
 

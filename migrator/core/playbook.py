@@ -9,18 +9,17 @@ about so a loader can point at the file's line. The format is documented in ``pl
 from __future__ import annotations
 
 import fnmatch
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrator.core.durations import format_duration, parse_duration
-from migrator.core.naming import FIC_TOKENS, SA_TOKENS, PatternError, check_pattern
+from migrator.core import playbook_fields as F
+from migrator.core.durations import format_duration
+from migrator.core.naming import FIC_TOKENS, SA_TOKENS
 from migrator.core.plan import DEFAULT_PROXY_PORT, MODES
 from migrator.core.planner import PlanOptions
-from migrator.core.resource_ids import cluster_id as parse_cluster_id
-from migrator.core.sidecar import parse_workload_ref
+from migrator.core.playbook_fields import Check, Path, PlaybookInvalid, Problem
 
 API_VERSION = "wimigrate.io/v1"
 KIND = "Playbook"
@@ -57,50 +56,6 @@ DEFAULT_RETIRE_WAIT = 300.0
 _ORDER_TEXT = (
     "discover, plan, export, rewrite, federate, serviceaccounts, workloads (or apply), verify, cleanup, retire-sidecar"
 )
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_NAMESPACE = _NAME
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)")
-_GLOB_CHARS = re.compile(r"[*?\[]")
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-
-Path = tuple[str | int, ...]
-
-
-# --- problems -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a playbook: the key path it is about (``("phases", 2, "verify", "wait")``) and why."""
-
-    path: Path
-    message: str
-
-    def __str__(self) -> str:
-        return f"{dotted_path(self.path)}: {self.message}"
-
-
-def dotted_path(path: Path) -> str:
-    """``phases[2].verify.wait``; keys that are not plain words are quoted (``workloadModes["legacy/*"]``)."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif _PLAIN_KEY.match(part):
-            text += f".{part}" if text else part
-        else:
-            text += '["' + part.replace("\\", "\\\\").replace('"', '\\"') + '"]'
-    return text or "(top level)"
-
-
-class PlaybookInvalid(ValueError):
-    """Every problem found in a playbook (never just the first)."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
-
 
 # --- the model ----------------------------------------------------------------------------------------------
 
@@ -227,231 +182,6 @@ class Playbook:
         return data
 
 
-# --- field checks: each returns the typed value, or _INVALID after recording a problem ----------------------
-
-
-class _Invalid:
-    def __repr__(self) -> str:
-        return "<invalid>"
-
-
-_INVALID: Any = _Invalid()
-Check = Callable[[Any, Path, list[Problem]], Any]
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"{type(value).__name__} {value!r}"
-
-
-def _bad(problems: list[Problem], path: Path, message: str) -> Any:
-    problems.append(Problem(path, message))
-    return _INVALID
-
-
-def _bool(value: Any, path: Path, problems: list[Problem]) -> Any:
-    return value if isinstance(value, bool) else _bad(problems, path, f"expected true or false, got {_show(value)}")
-
-
-def _text(what: str = "a string", pattern: re.Pattern[str] | None = None, hint: str = "") -> Check:
-    def check(value: Any, path: Path, problems: list[Problem]) -> Any:
-        if not isinstance(value, str) or not value:
-            return _bad(problems, path, f"expected {what}, got {_show(value)}")
-        if pattern is not None and not pattern.match(value):
-            return _bad(problems, path, f"{value!r} is not {what}{hint}")
-        return value
-
-    return check
-
-
-def _any_text(value: Any, path: Path, problems: list[Problem]) -> Any:
-    """A string, empty allowed."""
-    return value if isinstance(value, str) else _bad(problems, path, f"expected a string, got {_show(value)}")
-
-
-def _nullable(check: Check) -> Check:
-    def nullable(value: Any, path: Path, problems: list[Problem]) -> Any:
-        return None if value is None else check(value, path, problems)
-
-    return nullable
-
-
-def _choice(choices: tuple[str, ...]) -> Check:
-    def check(value: Any, path: Path, problems: list[Problem]) -> Any:
-        if isinstance(value, str) and value in choices:
-            return value
-        return _bad(problems, path, f"{_show(value)} is not allowed; allowed: {', '.join(choices)}")
-
-    return check
-
-
-def _seconds(value: Any, path: Path, problems: list[Problem]) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
-        return float(value)
-    return _bad(problems, path, f"expected a number of seconds, 0 or more, got {_show(value)}")
-
-
-def _int_range(low: int, high: int) -> Check:
-    def check(value: Any, path: Path, problems: list[Problem]) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
-            return value
-        return _bad(problems, path, f"expected a whole number {low}..{high}, got {_show(value)}")
-
-    return check
-
-
-def _duration(positive: bool = False) -> Check:
-    def check(value: Any, path: Path, problems: list[Problem]) -> Any:
-        try:
-            seconds = parse_duration(value)
-        except ValueError as exc:
-            return _bad(problems, path, str(exc))
-        if positive and seconds <= 0:
-            return _bad(problems, path, f"{value!r}: must be more than 0 (examples: 10s, 1m)")
-        return seconds
-
-    return check
-
-
-def _list(item: Check, what: str, non_empty: str = "") -> Check:
-    def check(value: Any, path: Path, problems: list[Problem]) -> Any:
-        if not isinstance(value, list):
-            hint = f"; write [{value}]" if isinstance(value, str) else ""
-            return _bad(problems, path, f"expected a list of {what}, got {_show(value)}{hint}")
-        if non_empty and not value:
-            return _bad(problems, path, non_empty)
-        items = [item(v, (*path, i), problems) for i, v in enumerate(value)]
-        return _INVALID if any(v is _INVALID for v in items) else items
-
-    return check
-
-
-def _mapping(key: Check, value_check: Check, what: str) -> Check:
-    def check(value: Any, path: Path, problems: list[Problem]) -> Any:
-        if not isinstance(value, dict):
-            return _bad(problems, path, f"expected a mapping of {what}, got {_show(value)}")
-        result = {}
-        for k, v in value.items():
-            item_path = (*path, str(k))
-            checked_key = key(k, item_path, problems)
-            checked = value_check(v, item_path, problems)
-            if checked_key is not _INVALID and checked is not _INVALID:
-                result[checked_key] = checked
-        return result if len(result) == len(value) else _INVALID
-
-    return check
-
-
-def _pattern(tokens: tuple[str, ...], nullable: bool = False) -> Check:
-    def check(value: Any, path: Path, problems: list[Problem]) -> Any:
-        if value is None and nullable:
-            return None
-        if not isinstance(value, str) or not value:
-            return _bad(
-                problems, path, f"expected a naming pattern such as {'{' + tokens[0] + '}'!r}, got {_show(value)}"
-            )
-        try:
-            check_pattern(value, tokens)
-        except PatternError as exc:
-            return _bad(problems, path, str(exc))
-        except ValueError as exc:  # a malformed {...}
-            return _bad(problems, path, f"{value!r} is not a valid pattern: {exc}")
-        return value
-
-    return check
-
-
-def _kind_of(text: str) -> str | None:
-    """The canonical workload kind for a kubectl spelling (``deploy``, ``deployments``), None if it is none."""
-    try:
-        return parse_workload_ref(f"x/{text}/x")[1]
-    except ValueError:
-        return None
-
-
-def _glob(exact_kind: bool = False) -> Check:
-    """A workload glob ``NS/KIND/NAME`` or ``NS/NAME``; a literal KIND must be a workload kind."""
-
-    def check(value: Any, path: Path, problems: list[Problem]) -> Any:
-        if not isinstance(value, str) or not value:
-            return _bad(problems, path, f"expected a workload glob NS/KIND/NAME (or NS/NAME, or *), got {_show(value)}")
-        parts = value.split("/")
-        if len(parts) > 3:
-            return _bad(problems, path, f"{value!r}: a workload glob is NS/KIND/NAME, NS/NAME or * (at most 2 '/')")
-        if len(parts) == 3 and not _GLOB_CHARS.search(parts[1]):
-            kind = _kind_of(parts[1])
-            if kind is None:
-                return _bad(problems, path, f"{value!r}: {parts[1]!r} is not a workload kind ({_KINDS})")
-            if exact_kind and kind != parts[1]:
-                return _bad(problems, path, f"{value!r}: write the kind as {kind!r} (compared exactly here)")
-        return value
-
-    return check
-
-
-def _workload_ref(value: Any, path: Path, problems: list[Problem]) -> Any:
-    if not isinstance(value, str):
-        return _bad(problems, path, f"expected a workload NS/KIND/NAME, got {_show(value)}")
-    try:
-        parse_workload_ref(value)
-    except ValueError as exc:
-        return _bad(problems, path, str(exc))
-    return value
-
-
-def _name_key(what: str, max_slashes: int) -> Check:
-    def check(value: Any, path: Path, problems: list[Problem]) -> Any:
-        if not isinstance(value, str) or not value or value.count("/") > max_slashes or "" in value.split("/"):
-            return _bad(problems, path, f"expected {what}, got {_show(value)}")
-        return value
-
-    return check
-
-
-def _playbook_name(value: Any, path: Path, problems: list[Problem]) -> Any:
-    if isinstance(value, str) and _NAME.match(value) and len(value) <= 63:
-        return value
-    return _bad(problems, path, f"expected lowercase letters, digits and '-' (at most 63), got {_show(value)}")
-
-
-def _kubernetes_version(value: Any, path: Path, problems: list[Problem]) -> Any:
-    if isinstance(value, float):
-        return _bad(problems, path, f'quote the version: unquoted {value!r} is a number in YAML (write "1.30")')
-    if isinstance(value, str) and _VERSION.match(value):
-        return value
-    return _bad(problems, path, f'expected MAJOR.MINOR as a string, for example "1.31", got {_show(value)}')
-
-
-def _cluster_id(value: Any, path: Path, problems: list[Problem]) -> Any:
-    if isinstance(value, str) and parse_cluster_id(value) is not None:
-        return value
-    return _bad(
-        problems,
-        path,
-        f"expected an AKS cluster resource id (/subscriptions/SUB/resourceGroups/RG/providers/"
-        f"Microsoft.ContainerService/managedClusters/NAME), got {_show(value)}",
-    )
-
-
-def _issuer(value: Any, path: Path, problems: list[Problem]) -> Any:
-    if isinstance(value, str) and value.startswith("https://") and len(value) > len("https://"):
-        return value
-    return _bad(
-        problems, path, f"expected the OIDC issuer URL (https://...), exactly as AKS reports it, got {_show(value)}"
-    )
-
-
 # --- sections: key -> (check, default, required) -------------------------------------------------------------
 
 
@@ -472,103 +202,102 @@ def _snake(key: str) -> str:
     return re.sub(r"([A-Z])", r"_\1", key).lower()
 
 
-_KINDS = "Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod"
-_paths = _list(_text("a path"), "paths")
+_paths = F.list_of(F.text("a path"), "paths")
 
 _TARGET: dict[str, _Key] = {
     "manifests": _Key(_paths, []),
-    "cluster": _Key(_bool, True),
-    "context": _Key(_nullable(_text("a kubeconfig context name")), None),
-    "kubeconfig": _Key(_nullable(_text("a path")), None),
+    "cluster": _Key(F.boolean, True),
+    "context": _Key(F.nullable(F.text("a kubeconfig context name")), None),
+    "kubeconfig": _Key(F.nullable(F.text("a path")), None),
     "namespaces": _Key(
-        _list(_text("a namespace name", _NAMESPACE, " (lowercase letters, digits and '-')"), "namespaces"), []
+        F.list_of(F.text("a namespace name", F.NAMESPACE, " (lowercase letters, digits and '-')"), "namespaces"), []
     ),
-    "clusterId": _Key(_nullable(_cluster_id), None),
-    "lab": _Key(_bool, False),
-    "labSeed": _Key(_nullable(_text("a path")), None),
-    "labAksAddon": _Key(_bool, False),
+    "clusterId": _Key(F.nullable(F.cluster_id_text), None),
+    "lab": _Key(F.boolean, False),
+    "labSeed": _Key(F.nullable(F.text("a path")), None),
+    "labAksAddon": _Key(F.boolean, False),
 }
 
 _WORKLOADS: dict[str, _Key] = {
     "include": _Key(
-        _list(_glob(), "workload globs", "must name at least one glob; ['*'] covers every workload"), ["*"]
+        F.list_of(F.glob(), "workload globs", "must name at least one glob; ['*'] covers every workload"), ["*"]
     ),
-    "exclude": _Key(_list(_glob(), "workload globs"), []),
+    "exclude": _Key(F.list_of(F.glob(), "workload globs"), []),
 }
 
 
 def _workloads(value: Any, path: Path, problems: list[Problem]) -> Any:
     values = _section(value, path, _WORKLOADS, problems, "options.workloads")
-    return _INVALID if values is _INVALID else Workloads(**_attrs(values))
+    return F.INVALID if values is F.INVALID else Workloads(**_attrs(values))
 
 
 _OPTIONS: dict[str, _Key] = {
-    "mode": _Key(_choice(MODES), "label"),
-    "workloadModes": _Key(_mapping(_glob(exact_kind=True), _choice(MODES), "workload glob -> mode"), {}),
-    "issuer": _Key(_nullable(_issuer), None),
-    "tenantId": _Key(_nullable(_text("a GUID", _GUID, " (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")), None),
-    "tokenExpiration": _Key(_nullable(_int_range(3600, 86400)), None),
-    "proxyPort": _Key(_int_range(1, 65535), DEFAULT_PROXY_PORT),
-    "serviceAccountName": _Key(_pattern(SA_TOKENS), "{identity}"),
-    "credentialName": _Key(_pattern(FIC_TOKENS, nullable=True), None),
-    "clusterName": _Key(_any_text, ""),
-    "forceNamespaced": _Key(_bool, False),
+    "mode": _Key(F.choice(MODES), "label"),
+    "workloadModes": _Key(F.mapping_of(F.glob(exact_kind=True), F.choice(MODES), "workload glob -> mode"), {}),
+    "issuer": _Key(F.nullable(F.issuer), None),
+    "tenantId": _Key(F.nullable(F.text("a GUID", F.GUID, " (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")), None),
+    "tokenExpiration": _Key(F.nullable(F.int_range(3600, 86400)), None),
+    "proxyPort": _Key(F.int_range(1, 65535), DEFAULT_PROXY_PORT),
+    "serviceAccountName": _Key(F.pattern(SA_TOKENS), "{identity}"),
+    "credentialName": _Key(F.pattern(FIC_TOKENS, nullable=True), None),
+    "clusterName": _Key(F.any_text, ""),
+    "forceNamespaced": _Key(F.boolean, False),
     "identityFor": _Key(
-        _mapping(
-            _name_key("[NS/]SELECTOR", 1), _name_key("an identity name (or NS/NAME)", 1), "[NS/]SELECTOR -> identity"
+        F.mapping_of(
+            F.name_key("[NS/]SELECTOR", 1), F.name_key("an identity name (or NS/NAME)", 1), "[NS/]SELECTOR -> identity"
         ),
         {},
     ),
-    "kubernetesVersion": _Key(_nullable(_kubernetes_version), None),
+    "kubernetesVersion": _Key(F.nullable(F.version_text), None),
     "workloads": _Key(
         _workloads, dump=lambda w: {"include": list(w.include), "exclude": list(w.exclude)}, factory=Workloads
     ),
 }
 
 _METADATA: dict[str, _Key] = {
-    "name": _Key(_playbook_name, required="a name: lowercase letters, digits and '-', at most 63 characters"),
-    "description": _Key(_any_text, ""),
+    "name": _Key(F.playbook_name, required="a name: lowercase letters, digits and '-', at most 63 characters"),
+    "description": _Key(F.any_text, ""),
 }
 
 _APPLY_OPTIONS: dict[str, _Key] = {
-    "propagationWait": _Key(_seconds, DEFAULT_PROPAGATION_WAIT),
-    "force": _Key(_bool, False),
+    "propagationWait": _Key(F.seconds, DEFAULT_PROPAGATION_WAIT),
+    "force": _Key(F.boolean, False),
 }
 PHASE_OPTIONS: dict[str, dict[str, _Key]] = {
     "discover": {},
-    "plan": {"out": _Key(_nullable(_text("a path")), None)},
+    "plan": {"out": _Key(F.nullable(F.text("a path")), None)},
     "export": {
-        "format": _Key(_choice(EXPORT_FORMATS), required=f"the export format: one of {', '.join(EXPORT_FORMATS)}"),
-        "out": _Key(_text("a path"), required="the file to write, e.g. out: federated.tf"),
+        "format": _Key(F.choice(EXPORT_FORMATS), required=f"the export format: one of {', '.join(EXPORT_FORMATS)}"),
+        "out": _Key(F.text("a path"), required="the file to write, e.g. out: federated.tf"),
     },
     "rewrite": {
-        "phase": _Key(_choice(REWRITE_PHASES), "migrate"),
-        "write": _Key(_choice(REWRITE_WRITES), "diff"),
-        "outDir": _Key(_nullable(_text("a path")), None),
-        "workloads": _Key(_list(_glob(), "workload globs"), []),
+        "phase": _Key(F.choice(REWRITE_PHASES), "migrate"),
+        "write": _Key(F.choice(REWRITE_WRITES), "diff"),
+        "outDir": _Key(F.nullable(F.text("a path")), None),
+        "workloads": _Key(F.list_of(F.glob(), "workload globs"), []),
     },
     "federate": _APPLY_OPTIONS,
     "serviceaccounts": _APPLY_OPTIONS,
     "workloads": _APPLY_OPTIONS,
     APPLY: _APPLY_OPTIONS,
     "verify": {
-        "tokenExchange": _Key(_bool, False),
-        "wait": _Key(_duration(), 0.0, dump=format_duration),
-        "interval": _Key(_duration(positive=True), DEFAULT_INTERVAL, dump=format_duration),
+        "tokenExchange": _Key(F.boolean, False),
+        "wait": _Key(F.duration(), 0.0, dump=format_duration),
+        "interval": _Key(F.duration(positive=True), DEFAULT_INTERVAL, dump=format_duration),
     },
     "cleanup": {
-        "disableAddon": _Key(_bool, False),
-        "networkPolicy": _Key(_choice(NETWORK_POLICIES), "none"),
-        "networkPolicyFile": _Key(_nullable(_text("a path")), None),
-        "force": _Key(_bool, False),
+        "disableAddon": _Key(F.boolean, False),
+        "networkPolicy": _Key(F.choice(NETWORK_POLICIES), "none"),
+        "networkPolicyFile": _Key(F.nullable(F.text("a path")), None),
+        "force": _Key(F.boolean, False),
     },
     "retire-sidecar": {
         "workloads": _Key(
-            _list(_workload_ref, "workloads NS/KIND/NAME", "must name at least one workload NS/KIND/NAME"),
+            F.list_of(F.workload_ref, "workloads NS/KIND/NAME", "must name at least one workload NS/KIND/NAME"),
             required="the workloads whose sidecar to retire, e.g. [orders/deployment/orders-legacy-sync]",
         ),
-        "wait": _Key(_duration(), DEFAULT_RETIRE_WAIT, dump=format_duration),
-        "tokenExchange": _Key(_bool, False),
+        "wait": _Key(F.duration(), DEFAULT_RETIRE_WAIT, dump=format_duration),
+        "tokenExchange": _Key(F.boolean, False),
     },
 }
 """Every phase and the options it takes (no others are allowed)."""
@@ -596,11 +325,11 @@ def _allowed(spec: dict[str, Any]) -> str:
 
 
 def _section(value: Any, path: Path, spec: dict[str, _Key], problems: list[Problem], what: str) -> Any:
-    """The keys of a mapping checked and typed, defaults filled in; _INVALID after recording a problem."""
+    """The keys of a mapping checked and typed, defaults filled in; F.INVALID after recording a problem."""
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        return _bad(problems, path, f"expected a mapping (keys: {_allowed(spec) or 'none'}), got {_show(value)}")
+        return F.bad(problems, path, f"expected a mapping (keys: {_allowed(spec) or 'none'}), got {F.show(value)}")
     before = len(problems)
     result: dict[str, Any] = {}
     for key in value:
@@ -614,7 +343,7 @@ def _section(value: Any, path: Path, spec: dict[str, _Key], problems: list[Probl
             problems.append(Problem((*path, key), f"required: {entry.required}"))
         else:
             result[key] = _default(entry)
-    return _INVALID if len(problems) > before else result
+    return F.INVALID if len(problems) > before else result
 
 
 def _attrs(values: dict[str, Any]) -> dict[str, Any]:
@@ -668,13 +397,13 @@ def _step(item: Any, path: Path, problems: list[Problem]) -> Step | None:
         )
         return None
     else:
-        problems.append(Problem(path, f"expected a phase name or {{name: {{options}}}}, got {_show(item)}"))
+        problems.append(Problem(path, f"expected a phase name or {{name: {{options}}}}, got {F.show(item)}"))
         return None
     if not isinstance(name, str) or name not in PHASE_OPTIONS:
         problems.append(Problem(path, f"unknown phase {str(name)!r}; allowed: {', '.join(PHASE_ORDER)}"))
         return None
     options = _section(raw, (*path, name), PHASE_OPTIONS[name], problems, name)
-    if options is _INVALID:
+    if options is F.INVALID:
         return Step(name)  # still counts for the order and duplicate rules
     step = Step(name, options)
     _step_rules(step, (*path, name), problems)
@@ -796,7 +525,7 @@ def parse_playbook(data: Any) -> Playbook:
     """
     problems: list[Problem] = []
     if not isinstance(data, dict):
-        raise PlaybookInvalid([Problem((), f"expected a mapping with keys {_allowed(_TOP)}, got {_show(data)}")])
+        raise PlaybookInvalid([Problem((), f"expected a mapping with keys {_allowed(_TOP)}, got {F.show(data)}")])
     for key in data:
         if key not in _TOP:
             problems.append(Problem((str(key),), f"unknown key {str(key)!r}; allowed: {_allowed(_TOP)}"))
@@ -804,9 +533,9 @@ def parse_playbook(data: Any) -> Playbook:
         if required and key not in data:
             problems.append(Problem((key,), f"required: {required}"))
     if "apiVersion" in data and data["apiVersion"] != API_VERSION:
-        problems.append(Problem(("apiVersion",), f"expected {API_VERSION}, got {_show(data['apiVersion'])}"))
+        problems.append(Problem(("apiVersion",), f"expected {API_VERSION}, got {F.show(data['apiVersion'])}"))
     if "kind" in data and data["kind"] != KIND:
-        problems.append(Problem(("kind",), f"expected {KIND}, got {_show(data['kind'])}"))
+        problems.append(Problem(("kind",), f"expected {KIND}, got {F.show(data['kind'])}"))
     metadata = (
         _section(data.get("metadata"), ("metadata",), _METADATA, problems, "metadata") if "metadata" in data else None
     )
@@ -816,7 +545,7 @@ def parse_playbook(data: Any) -> Playbook:
     raw_phases = data.get("phases")
     if "phases" in data:
         if not isinstance(raw_phases, list) or not raw_phases:
-            got = "an empty list" if raw_phases == [] else _show(raw_phases)
+            got = "an empty list" if raw_phases == [] else F.show(raw_phases)
             problems.append(Problem(("phases",), f"expected a list of phases such as [discover, plan], got {got}"))
         else:
             for index, item in enumerate(raw_phases):
@@ -864,7 +593,7 @@ def kubernetes_version(text: str | None) -> tuple[int, int] | None:
     """``"1.30"`` -> ``(1, 30)``; None stays None. The text was checked by ``parse_playbook``."""
     if not text:
         return None
-    match = _VERSION.match(text)
+    match = F.VERSION.match(text)
     if match is None:
         raise ValueError(f"{text!r}: expected MAJOR.MINOR, for example 1.31")
     return int(match.group(1)), int(match.group(2))
@@ -879,8 +608,8 @@ def glob_matches(pattern: str, namespace: str, kind: str, name: str) -> bool:
     parts = pattern.split("/")
     if len(parts) == 3:
         ns_glob, kind_glob, name_glob = parts
-        if not _GLOB_CHARS.search(kind_glob):
-            kind_glob = _kind_of(kind_glob) or kind_glob
+        if not F.GLOB_CHARS.search(kind_glob):
+            kind_glob = F.kind_of(kind_glob) or kind_glob
         return (
             fnmatch.fnmatchcase(namespace, ns_glob)
             and fnmatch.fnmatchcase(kind.lower(), kind_glob.lower())
