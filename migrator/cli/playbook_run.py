@@ -234,8 +234,11 @@ def _export(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
         text = render(run.plan, options["format"])
     except ValueError as exc:
         return PhaseOutcome("export", FAILED, str(exc), exit_code=EXIT_FINDINGS)
-    write_text(str(options["out"]), text)
     count = len(run.plan.federatedCredentials)
+    if run.settings.dry_run:
+        summary = f"{count} federated credential(s) as {options['format']}; {options['out']} not written (dry run)"
+        return PhaseOutcome("export", PASSED, summary)
+    write_text(str(options["out"]), text)
     return PhaseOutcome("export", PASSED, f"{count} federated credential(s) as {options['format']} in {options['out']}")
 
 

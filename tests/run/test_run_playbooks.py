@@ -204,3 +204,17 @@ def test_a_lab_seed_that_is_not_a_directory_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", str(playbook), "--lab"], env={"WIMIGRATE_LAB_DIR": None})
     assert result.exit_code == 2
     assert f"The lab's seed {tmp_path / 'missing'} is not a directory." in result.output
+
+
+def test_a_dry_run_of_gitops_pr_writes_no_file(tmp_path: Path) -> None:
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        result = runner.invoke(
+            cli,
+            ["run", str(PLAYBOOKS / "gitops-pr.yaml"), "--manifests", str(QUICKSTART), "--dry-run", "-o", "json"],
+            env={"NO_COLOR": "1", "WIMIGRATE_LAB_DIR": None},
+        )
+        assert result.exit_code == 0, result.output
+        assert not Path("federated.tf").exists()
+    export = next(p for p in json.loads(result.stdout)["phases"] if p["name"] == "export")
+    assert export["summary"].endswith("federated.tf not written (dry run)")
