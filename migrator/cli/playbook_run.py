@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import click
+
 from migrator.core.run_report import FAILED, PASSED, SKIPPED, PhaseOutcome, RunReport
 from migrator.errors import EXIT_FINDINGS, InputError, WimigrateError
 
@@ -82,6 +84,10 @@ def run_playbook(playbook: Any, source: str, settings: RunSettings) -> RunReport
                 outcome = PHASES[step.name](run, dict(step.options))
             except WimigrateError as exc:
                 outcome = PhaseOutcome(step.name, FAILED, exc.message, [exc.hint] if exc.hint else [], exc.exit_code)
+            except click.exceptions.Exit as exc:  # declined at a confirmation prompt: the run stops there
+                if exc.exit_code:
+                    raise
+                outcome = PhaseOutcome(step.name, FAILED, "declined at the confirmation: nothing changed", [], 1)
             outcome.seconds = time.monotonic() - began
             report.phases.append(outcome)
             failed = outcome.status == FAILED
