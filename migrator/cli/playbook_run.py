@@ -261,6 +261,10 @@ def _rewrite(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
     phase = PhaseOptions(options.get("phase", "migrate"), tuple(options.get("workloads") or ()), "default")
     loaded = load_tree(manifests, "default", DEFAULT_MAX_FILE_SIZE, False)
     result = run_rewrite(loaded, phase, run.playbook.plan_options(), DEFAULT_MAX_FILE_SIZE)
+    if write != "diff" and result.pending:
+        from migrator.cli.apply_flow import confirm
+
+        confirm(sum(1 for f in result.files if f.status in ("changed", "created", "deleted")), run.settings.yes, "Write")
     if write == "in-place":
         trees.write_in_place(result.files)
     elif write == "out-dir":
