@@ -264,7 +264,8 @@ def _rewrite(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
     if write != "diff" and result.pending:
         from migrator.cli.apply_flow import confirm
 
-        confirm(sum(1 for f in result.files if f.status in ("changed", "created", "deleted")), run.settings.yes, "Write")
+        files = sum(1 for f in result.files if f.status in ("changed", "created", "deleted"))
+        confirm(files, run.settings.yes, "Write")
     if write == "in-place":
         trees.write_in_place(result.files)
     elif write == "out-dir":
