@@ -77,17 +77,22 @@ def _print_sidecars(out: Any, report: Any) -> None:
 
 
 class WaitReporter:
-    """A status line on stderr while ``--wait`` re-checks failing workloads."""
+    """A status line on stderr while ``--wait`` re-checks failing workloads; without a terminal (CI logs), a
+    line per round that leaves some failing, so a long wait shows it is alive."""
 
     def __init__(self, wait: float) -> None:
         self._status: Any = None
+        self._lines = wait > 0 and not sys.stderr.isatty()
         if wait > 0 and sys.stderr.isatty():
             self._status = console(stderr=True).status("Verifying")
             self._status.start()
 
     def round(self, number: int, failing: int, total: int) -> None:
+        text = f"Round {number}: {total - failing} of {total} workload(s) pass; re-checking the rest"
         if self._status is not None:
-            self._status.update(f"Round {number}: {total - failing} of {total} workload(s) pass; re-checking the rest")
+            self._status.update(text)
+        elif self._lines and failing:
+            print(text, file=sys.stderr, flush=True)
 
     def verdict(self, verdict: Any) -> None:
         pass

@@ -140,3 +140,15 @@ def test_retire_sidecar_of_a_workload_without_one_changes_nothing(world: Verifie
 def test_retire_sidecar_rejects_a_malformed_workload(world: Verifier) -> None:
     result = wimigrate(world, "retire-sidecar", "--workload", "orders/gizmo/x")
     assert result.exit_code == 2 and "not a workload kind" in result.output
+
+
+def test_waiting_without_a_terminal_prints_a_line_per_failing_round(capsys: pytest.CaptureFixture[str]) -> None:
+    from migrator.cli.verify_render import WaitReporter
+
+    reporter = WaitReporter(300.0)
+    reporter.round(1, 2, 5)
+    reporter.round(2, 0, 5)  # everything passed: nothing to say, the report follows
+    reporter.close()
+    assert capsys.readouterr().err == "Round 1: 3 of 5 workload(s) pass; re-checking the rest\n"
+    WaitReporter(0.0).round(1, 2, 5)  # no --wait: no rounds to report
+    assert capsys.readouterr().err == ""
