@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from migrator.adapters.kube import resources as kube
@@ -15,6 +16,8 @@ from migrator.phases.verify.context import TOKEN_SECONDS, VerifyContext
 from migrator.sources.cluster.discover import WEBHOOK_CONFIGURATION
 from migrator.sources.cluster.owners import Owners, key_of
 
+LOG_READERS = 4
+"""Container logs read at once per workload (the kubernetes client's connection pool holds more)."""
 INTERMEDIATE = (kube.REPLICA_SETS, kube.JOBS)
 """Controllers between a pod and its top-level workload (Deployment -> ReplicaSet, CronJob -> Job)."""
 
@@ -138,10 +141,15 @@ class Observer:
                 if where[0] == "Pod" or stamp >= newest:
                     message = f"{event.get('reason')}: {event.get('message')}"
                     lines.append(LogLine(f"event {where[0]}/{where[1]}", message))
-        for pod in pods[: self.ctx.options.max_pods]:
-            name = text(dig(pod, "metadata", "name")) or ""
-            for container in dig(pod, "spec", "containers") or []:
-                lines.extend(self._logs(planned.namespace, name, text(mapping(container).get("name")) or ""))
+        wanted = [
+            (text(dig(pod, "metadata", "name")) or "", text(mapping(container).get("name")) or "")
+            for pod in pods[: self.ctx.options.max_pods]
+            for container in dig(pod, "spec", "containers") or []
+        ]
+        # a few at a time: each is a round trip to the API server (and the kubelet behind it)
+        with ThreadPoolExecutor(max_workers=LOG_READERS) as pool:
+            for found in pool.map(lambda pc: self._logs(planned.namespace, *pc), wanted):
+                lines.extend(found)
         return lines
 
     def _logs(self, namespace: str, pod: str, container: str) -> list[LogLine]:
