@@ -19,7 +19,9 @@ class KubePort(Protocol):
 
     def list(
         self, resource: Resource, namespace: str | None = None, label_selector: str | None = None
-    ) -> Iterator[dict]: ...
+    ) -> Iterator[dict]:
+        """Every object, each with its ``kind`` (list items come without one)."""
+        ...
 
     def get(self, resource: Resource, namespace: str | None, name: str) -> dict: ...
 

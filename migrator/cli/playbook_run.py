@@ -308,9 +308,8 @@ def _apply(phases: tuple[str, ...], name: str) -> Callable[[_Run, dict[str, Any]
         report = run_apply(run.plan, live, request)
         if run.table:
             apply_render.print_report(report, name.capitalize())
-        counts = ", ".join(f"{report.count(s)} {s}" for s in _STATUSES if report.count(s)) or "nothing to change"
-        details = [f"{r.status}: {r.message} ({r.detail})" for r in report.results if r.status in _ATTENTION]
-        return _outcome(name, _code(run, report), counts, details, report.to_dict(), report.journal)
+        details = _attention(report)
+        return _outcome(name, _code(run, report), _counts(report), details, report.to_dict(), report.journal)
 
     return phase
 
@@ -328,7 +327,7 @@ def _verify(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
     summary = f"{passed} of {len(report.verdicts)} workload(s) passed every check"
     if not report.verdicts:
         summary = "nothing to verify: no workload in the plan (none uses pod identity, or none was selected)"
-    details = [f"{v.ref}: {c.name} ({c.cause}): {c.detail}" for v in report.verdicts for c in v.failed]
+    details = _failed_checks(report)
     return _outcome("verify", report.exit_code, summary, details, report.to_dict(), report.journal)
 
 
@@ -351,9 +350,8 @@ def _cleanup(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
     report = run_cleanup(lp, cleanup_options, s.dry_run, s.yes, s.journal_dir, s.output, where)
     if run.table:
         print_report(report)
-    counts = ", ".join(f"{report.count(x)} {x}" for x in _STATUSES if report.count(x)) or "nothing to clean up"
-    details = [f"refused {r.ref}: {r.reason}" for r in report.plan.refusals]
-    details += [f"{r.status}: {r.message} ({r.detail})" for r in report.results if r.status in _ATTENTION]
+    counts = _counts(report, "nothing to clean up")
+    details = [f"refused {r.ref}: {r.reason}" for r in report.plan.refusals] + _attention(report)
     code = report.exit_code if report.plan.refusals else _code(run, report)
     return _outcome("cleanup", code, counts, details, report.to_dict(), report.journal)
 
@@ -377,18 +375,29 @@ def _retire(run: _Run, options: dict[str, Any]) -> PhaseOutcome:
         if verification is not None:
             verify_render.print_report(verification, next_step=None)
     code = _code(run, report) or (verification.exit_code if verification is not None else 0)
-    counts = ", ".join(f"{report.count(x)} {x}" for x in _STATUSES if report.count(x)) or "nothing to change"
+    counts = _counts(report)
     if verification is not None:
         counts += "; verified again: " + ("passed" if verification.passed else "failed")
     data = {**report.to_dict(), "verification": verification.to_dict() if verification is not None else None}
-    details = [f"{r.status}: {r.message} ({r.detail})" for r in report.results if r.status in _ATTENTION]
-    if verification is not None:
-        details += [f"{v.ref}: {c.name} ({c.cause}): {c.detail}" for v in verification.verdicts for c in v.failed]
+    details = _attention(report) + (_failed_checks(verification) if verification is not None else [])
     return _outcome("retire-sidecar", code, counts, details, data, outcome.journal)
 
 
 _STATUSES = ("done", "would change", "unchanged", "blocked", "skipped", "failed")
 _ATTENTION = ("blocked", "skipped", "failed")
+
+
+def _counts(report: Any, nothing: str = "nothing to change") -> str:
+    return ", ".join(f"{report.count(s)} {s}" for s in _STATUSES if report.count(s)) or nothing
+
+
+def _attention(report: Any) -> list[str]:
+    """The steps a reader must look at: blocked, skipped or failed."""
+    return [f"{r.status}: {r.message} ({r.detail})" for r in report.results if r.status in _ATTENTION]
+
+
+def _failed_checks(verification: Any) -> list[str]:
+    return [f"{v.ref}: {c.name} ({c.cause}): {c.detail}" for v in verification.verdicts for c in v.failed]
 
 
 def _code(run: _Run, report: Any) -> int:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import click
+
 from migrator.cli.wizard import decisions as D
 from migrator.cli.wizard.prompts import Option, Prompts
 from migrator.core.model import Workload
@@ -613,8 +615,6 @@ def cleanup(w: Wizard) -> None:
     policy = record["networkPolicy"]
     options = CleanupOptions(network_policies=policy != "none", apply_network_policies=policy == "apply")
     lp = LivePlan(w.confirmed_plan(), _live(w, azure=_cluster_id(w) is not None), None, w.sources.lab, _cluster_id(w))
-    import click
-
     try:
         report = run_cleanup(lp, options, False, False, w.journal_dir, "table", record.get("networkPolicyFile"))
     except click.exceptions.Exit:  # the cleanup's own "Make these changes?" was answered no

@@ -87,7 +87,7 @@ class Observer:
         key = (planned.namespace, planned.kind)
         if key not in self._workloads:
             resource = kube.workload_resource(planned.kind)
-            listed = _typed(self.ctx.kube.list(resource, planned.namespace), resource)
+            listed = self.ctx.kube.list(resource, planned.namespace)
             self._workloads[key] = {text(dig(o, "metadata", "name")) or "": o for o in listed}
         return self._workloads[key].get(planned.name)
 
@@ -107,9 +107,9 @@ class Observer:
         if name not in self._namespaces:
             api = self.ctx.kube
             pods = [p for p in api.list(kube.PODS, name) if not dig(p, "metadata", "deletionTimestamp")]
-            controllers = [o for r in INTERMEDIATE for o in _typed(api.list(r, name), r)]
+            controllers = [o for r in INTERMEDIATE for o in api.list(r, name)]
             events = [e for e in api.list(kube.EVENTS, name) if e.get("type") == "Warning"]
-            owners = Owners([*controllers, *_typed(pods, kube.PODS)])
+            owners = Owners([*controllers, *pods])
             self._namespaces[name] = Namespace(pods, controllers, owners, events)
         return self._namespaces[name]
 
@@ -218,14 +218,6 @@ class Observer:
         except ServiceError as exc:
             return TokenExchange(False, where, client_id, None, f"TokenRequest failed: {exc.message}")
         return self.ctx.exchange.exchange(tenant, client_id, assertion, authority, where)
-
-
-def _typed(objects: object, resource: kube.Resource) -> list[dict]:
-    """List items come without kind; the owner walk needs it."""
-    items = list(objects)  # type: ignore[call-overload]
-    for obj in items:
-        obj.setdefault("kind", resource.kind)
-    return items
 
 
 def _top(owners: Owners, obj: dict) -> tuple[str, str, str]:
